@@ -1,0 +1,259 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include "hp-rules.h"
+
+#include "hp-xml-util.h"
+
+/* The semantic rules that a grammar cannot express, on the document alone. */
+
+static void
+hp_rules_at(const HpDocument *hdoc, xmlNode *node, const gchar *attr, guint *line, guint *col)
+{
+	hp_document_locate(hdoc, node, attr, line, col);
+}
+
+static void
+hp_rules_duplicates(const HpDocument *hdoc, const HpDomain *domain, HpDiagList *diags)
+{
+	g_autoptr(GHashTable) seen = g_hash_table_new(g_int64_hash, g_int64_equal);
+	g_autoptr(GArray) keys = g_array_sized_new(FALSE, FALSE, sizeof(gint64), domain->hostdevs->len);
+
+	for (guint i = 0; i < domain->hostdevs->len; i++) {
+		HpHostdev *hd = g_ptr_array_index(domain->hostdevs, i);
+		gint64 key = (gint64)hp_pci_address_key(&hd->source);
+		g_array_append_val(keys, key);
+	}
+	for (guint i = 0; i < domain->hostdevs->len; i++) {
+		HpHostdev *hd = g_ptr_array_index(domain->hostdevs, i);
+		HpHostdev *first;
+		gchar bdf[HP_PCI_ADDRESS_STRLEN];
+		guint line, col, first_line;
+
+		if (!hd->source_valid || hd->source_node == NULL)
+			continue;
+		first = g_hash_table_lookup(seen, &g_array_index(keys, gint64, i));
+		if (first == NULL) {
+			g_hash_table_insert(seen, &g_array_index(keys, gint64, i), hd);
+			continue;
+		}
+		hp_rules_at(hdoc, hd->node, NULL, &line, &col);
+		first_line = hp_document_node_line(hdoc, first->node);
+		hp_diag_list_add(diags, "hostdev-duplicate", line, col, &hd->source,
+				 "host PCI function %s is claimed by this <%s> and already by the <%s> on line %u; remove one of them",
+				 hp_pci_address_to_string(&hd->source, bdf), hp_hostdev_element_name(hd),
+				 hp_hostdev_element_name(first), first_line);
+	}
+}
+
+static void
+hp_rules_unassigned(const HpDocument *hdoc, const HpDomain *domain, HpDiagList *diags)
+{
+	for (guint i = 0; i < domain->hostdevs->len; i++) {
+		HpHostdev *hd = g_ptr_array_index(domain->hostdevs, i);
+		gchar bdf[HP_PCI_ADDRESS_STRLEN] = "?";
+		const gchar *how;
+		guint line, col;
+
+		if (hd->assigned)
+			continue;
+		if (hd->source_valid)
+			hp_pci_address_to_string(&hd->source, bdf);
+		how = hd->unassigned_address ? "<address type='unassigned'/>" : "assigned='no'";
+		if (hd->guest != NULL) {
+			gchar gaddr[HP_PCI_ADDRESS_STRLEN] = "?";
+			if (hd->guest->valid)
+				hp_pci_address_to_string(&hd->guest->addr, gaddr);
+			hp_rules_at(hdoc, hd->guest->node, NULL, &line, &col);
+			hp_diag_list_add(diags, "unassigned-has-guest-address", line, col,
+					 hd->source_valid ? &hd->source : NULL,
+					 "<hostdev> %s is unassigned (%s) but has the guest address %s; remove its <address type='pci'/>, or assign it to the guest",
+					 bdf, how, gaddr);
+		}
+		for (guint s = 0; s < G_N_ELEMENTS(hd->guest_setting_nodes); s++) {
+			xmlNode *node = hd->guest_setting_nodes[s];
+			const gchar *name;
+			if (node == NULL)
+				continue;
+			name = hp_guest_setting_name(1u << s);
+			hp_rules_at(hdoc, node, NULL, &line, &col);
+			hp_diag_list_add(diags, "unassigned-has-guest-settings", line, col,
+					 hd->source_valid ? &hd->source : NULL,
+					 "<hostdev> %s is unassigned (%s) but has <%s>, which only a function given to the guest can use; remove <%s>, or assign it",
+					 bdf, how, name, name);
+		}
+	}
+}
+
+/* A name for a device element in a message: <hostdev> 0001:09:00.0, <disk>. */
+static gchar *
+hp_rules_device_label(const HpDomain *domain, const xmlNode *device)
+{
+	for (guint i = 0; i < domain->hostdevs->len; i++) {
+		HpHostdev *hd = g_ptr_array_index(domain->hostdevs, i);
+		gchar bdf[HP_PCI_ADDRESS_STRLEN];
+		if (hd->node == device && hd->source_valid)
+			return g_strdup_printf("<%s> %s", hp_hostdev_element_name(hd),
+					       hp_pci_address_to_string(&hd->source, bdf));
+	}
+	return g_strdup_printf("<%s>", (const gchar *)device->name);
+}
+
+static void
+hp_rules_guest_conflicts(const HpDocument *hdoc, const HpDomain *domain, HpDiagList *diags)
+{
+	g_autoptr(GHashTable) seen = g_hash_table_new(g_int64_hash, g_int64_equal);
+	g_autoptr(GArray) keys = g_array_sized_new(FALSE, FALSE, sizeof(gint64), domain->guest_addresses->len);
+
+	for (guint i = 0; i < domain->guest_addresses->len; i++) {
+		HpGuestAddress *ga = g_ptr_array_index(domain->guest_addresses, i);
+		gint64 key = (gint64)hp_pci_address_key(&ga->addr);
+		g_array_append_val(keys, key);
+	}
+	for (guint i = 0; i < domain->guest_addresses->len; i++) {
+		HpGuestAddress *ga = g_ptr_array_index(domain->guest_addresses, i);
+		HpGuestAddress *first;
+		g_autofree gchar *label = NULL;
+		g_autofree gchar *first_label = NULL;
+		gchar gaddr[HP_PCI_ADDRESS_STRLEN];
+		guint line, col;
+
+		if (!ga->valid)
+			continue;
+		first = g_hash_table_lookup(seen, &g_array_index(keys, gint64, i));
+		if (first == NULL) {
+			g_hash_table_insert(seen, &g_array_index(keys, gint64, i), ga);
+			continue;
+		}
+		label = hp_rules_device_label(domain, ga->device);
+		first_label = hp_rules_device_label(domain, first->device);
+		hp_rules_at(hdoc, ga->node, NULL, &line, &col);
+		hp_diag_list_add(diags, "guest-address-conflict", line, col, NULL,
+				 "guest PCI address %s of %s is already taken by %s on line %u; move one of them to a free guest slot or function",
+				 hp_pci_address_to_string(&ga->addr, gaddr), label, first_label,
+				 hp_document_node_line(hdoc, first->node));
+	}
+}
+
+/* Guest slots: function 0 must be present when others are, and say
+ * multifunction='on' when the slot is shared. */
+static void
+hp_rules_guest_slots(const HpDocument *hdoc, const HpDomain *domain, HpDiagList *diags)
+{
+	g_autoptr(GHashTable) slots = g_hash_table_new(g_int64_hash, g_int64_equal);
+	g_autoptr(GPtrArray) order = g_ptr_array_new();
+	g_autoptr(GArray) keys = g_array_sized_new(FALSE, FALSE, sizeof(gint64), domain->guest_addresses->len);
+
+	/* group the valid guest addresses by slot, keeping document order */
+	for (guint i = 0; i < domain->guest_addresses->len; i++) {
+		HpGuestAddress *ga = g_ptr_array_index(domain->guest_addresses, i);
+		HpPciAddress slot_addr = ga->addr;
+		gint64 key;
+		slot_addr.function = 0;
+		key = (gint64)hp_pci_address_key(&slot_addr);
+		g_array_append_val(keys, key);
+	}
+	for (guint i = 0; i < domain->guest_addresses->len; i++) {
+		HpGuestAddress *ga = g_ptr_array_index(domain->guest_addresses, i);
+		GPtrArray *members;
+		if (!ga->valid)
+			continue;
+		members = g_hash_table_lookup(slots, &g_array_index(keys, gint64, i));
+		if (members == NULL) {
+			members = g_ptr_array_new();
+			g_hash_table_insert(slots, &g_array_index(keys, gint64, i), members);
+			g_ptr_array_add(order, members);
+		}
+		g_ptr_array_add(members, ga);
+	}
+	for (guint i = 0; i < order->len; i++) {
+		GPtrArray *members = g_ptr_array_index(order, i);
+		HpGuestAddress *zero = NULL;
+		HpGuestAddress *first_other = NULL;
+		g_autoptr(GString) funcs = g_string_new(NULL);
+		guint nfuncs = 0;
+		guint64 seen_funcs = 0;
+		guint line, col;
+
+		for (guint j = 0; j < members->len; j++) {
+			HpGuestAddress *ga = g_ptr_array_index(members, j);
+			if (ga->addr.function == 0) {
+				if (zero == NULL)
+					zero = ga;
+			} else if (first_other == NULL) {
+				first_other = ga;
+			}
+			if ((seen_funcs & (1u << ga->addr.function)) == 0) {
+				seen_funcs |= 1u << ga->addr.function;
+				nfuncs++;
+				if (ga->addr.function != 0)
+					g_string_append_printf(funcs, "%s%u", funcs->len > 0 ? ", " : "", ga->addr.function);
+			}
+		}
+		if (zero == NULL && first_other != NULL) {
+			g_autofree gchar *label = hp_rules_device_label(domain, first_other->device);
+			hp_rules_at(hdoc, first_other->node, "function", &line, &col);
+			hp_diag_list_add(diags, "guest-function-zero-missing", line, col, NULL,
+					 "guest slot %04x:%02x:%02x holds function %s (%s) but no function 0, so the guest never sees them; put one device of this slot at function='0x0'",
+					 first_other->addr.domain, first_other->addr.bus, first_other->addr.slot,
+					 funcs->str, label);
+		} else if (zero != NULL && nfuncs > 1 && !zero->multifunction) {
+			g_autofree gchar *label = hp_rules_device_label(domain, zero->device);
+			hp_rules_at(hdoc, zero->node, NULL, &line, &col);
+			hp_diag_list_add(diags, "guest-multifunction-off", line, col, NULL,
+					 "function 0 of guest slot %04x:%02x:%02x (%s) shares the slot with function %s but lacks multifunction='on'; add multifunction='on' to its <address>",
+					 zero->addr.domain, zero->addr.bus, zero->addr.slot, label, funcs->str);
+		}
+	}
+	for (guint i = 0; i < order->len; i++)
+		g_ptr_array_unref(g_ptr_array_index(order, i));
+}
+
+/* A host device (domain:bus:slot) whose declared functions are all unassigned. */
+static void
+hp_rules_all_unassigned(const HpDocument *hdoc, const HpDomain *domain, HpDiagList *diags)
+{
+	for (guint i = 0; i < domain->hostdevs->len; i++) {
+		HpHostdev *hd = g_ptr_array_index(domain->hostdevs, i);
+		gboolean first_of_slot = TRUE;
+		gboolean any_assigned = FALSE;
+		guint count = 0;
+		guint line, col;
+
+		if (!hd->source_valid || hd->source_node == NULL)
+			continue;
+		for (guint j = 0; j < domain->hostdevs->len; j++) {
+			HpHostdev *other = g_ptr_array_index(domain->hostdevs, j);
+			if (!other->source_valid || other->source_node == NULL ||
+			    !hp_pci_address_same_slot(&hd->source, &other->source))
+				continue;
+			if (j < i)
+				first_of_slot = FALSE;
+			if (other->assigned)
+				any_assigned = TRUE;
+			count++;
+		}
+		if (!first_of_slot || any_assigned)
+			continue;
+		hp_rules_at(hdoc, hd->node, NULL, &line, &col);
+		hp_diag_list_add(diags, "all-functions-unassigned", line, col, &hd->source,
+				 "every declared function of host device %04x:%02x:%02x (%u) is unassigned, so the guest gets none of them; assign at least one, or remove them",
+				 hd->source.domain, hd->source.bus, hd->source.slot, count);
+	}
+}
+
+/**
+ * hp_rules_check_static:
+ * @hdoc: the document
+ * @domain: its model, from hp_domain_parse()
+ * @diags: findings are appended here
+ *
+ * Runs every static semantic rule of the contract.
+ */
+void
+hp_rules_check_static(const HpDocument *hdoc, const HpDomain *domain, HpDiagList *diags)
+{
+	hp_rules_duplicates(hdoc, domain, diags);
+	hp_rules_unassigned(hdoc, domain, diags);
+	hp_rules_guest_conflicts(hdoc, domain, diags);
+	hp_rules_guest_slots(hdoc, domain, diags);
+	hp_rules_all_unassigned(hdoc, domain, diags);
+}

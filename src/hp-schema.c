@@ -1,0 +1,270 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include "hp-schema.h"
+
+#include <string.h>
+
+#include <gio/gio.h>
+
+#include "hp-domain.h"
+#include "hp-error.h"
+#include "hp-resources.h"
+#include "hp-xml-util.h"
+
+struct _HpSchema {
+	xmlRelaxNGPtr rng;
+	const gchar *rule_id; /* "schema" or "libvirt-schema" */
+	gboolean strip;       /* take our extensions out before validating */
+	gchar *label;
+};
+
+typedef struct {
+	GPtrArray *errors; /* of xmlError copies */
+} HpSchemaErrors;
+
+static void
+hp_schema_collect(void *data, xmlErrorPtr err)
+{
+	HpSchemaErrors *errs = data;
+	xmlErrorPtr copy = g_new0(xmlError, 1);
+	xmlCopyError(err, copy);
+	g_ptr_array_add(errs->errors, copy);
+}
+
+static void
+hp_schema_error_free(gpointer data)
+{
+	xmlResetError(data);
+	g_free(data);
+}
+
+static xmlRelaxNGPtr
+hp_schema_compile(xmlRelaxNGParserCtxtPtr pctxt, const gchar *what, GError **error)
+{
+	HpSchemaErrors errs = {g_ptr_array_new_with_free_func(hp_schema_error_free)};
+	xmlRelaxNGPtr rng;
+
+	xmlRelaxNGSetParserStructuredErrors(pctxt, hp_schema_collect, &errs);
+	hp_xml_trust_begin();
+	rng = xmlRelaxNGParse(pctxt);
+	hp_xml_trust_end();
+	xmlRelaxNGFreeParserCtxt(pctxt);
+	if (rng == NULL) {
+		const xmlError *first = errs.errors->len > 0 ? g_ptr_array_index(errs.errors, 0) : NULL;
+		g_autofree gchar *msg = g_strdup(first != NULL && first->message != NULL ? first->message : "unknown error");
+		g_set_error(error, HP_ERROR, HP_ERROR_INVALID_DATA, "cannot compile %s: %s", what, g_strstrip(msg));
+	}
+	g_ptr_array_unref(errs.errors);
+	return rng;
+}
+
+/**
+ * hp_schema_new_builtin:
+ *
+ * Compiles hostdev-preflight's own grammar, which is built into the library
+ * (the same file as schemas/hostdev-preflight.rng).
+ *
+ * Returns: (transfer full) (nullable): the grammar, or %NULL with @error.
+ */
+HpSchema *
+hp_schema_new_builtin(GError **error)
+{
+	g_autoptr(GBytes) bytes = NULL;
+	g_autoptr(HpSchema) schema = g_new0(HpSchema, 1);
+	gsize len = 0;
+	const gchar *data;
+
+	bytes = g_resource_lookup_data(hp_get_resource(), "/org/hostdev-preflight/hostdev-preflight.rng",
+				       G_RESOURCE_LOOKUP_FLAGS_NONE, error);
+	if (bytes == NULL)
+		return NULL;
+	data = g_bytes_get_data(bytes, &len);
+	schema->rule_id = "schema";
+	schema->label = g_strdup("hostdev-preflight's grammar");
+	schema->rng = hp_schema_compile(xmlRelaxNGNewMemParserCtxt(data, (int)len), schema->label, error);
+	if (schema->rng == NULL)
+		return NULL;
+	return g_steal_pointer(&schema);
+}
+
+/**
+ * hp_schema_new_libvirt:
+ * @dir: a directory holding libvirt's domain.rng and the files it includes
+ *
+ * Returns: (transfer full) (nullable): the grammar; %NULL with @error
+ * (HP_ERROR_NOT_FOUND when there is no domain.rng).
+ */
+HpSchema *
+hp_schema_new_libvirt(const gchar *dir, GError **error)
+{
+	g_autofree gchar *path = g_build_filename(dir, "domain.rng", NULL);
+	g_autoptr(HpSchema) schema = g_new0(HpSchema, 1);
+
+	if (!g_file_test(path, G_FILE_TEST_IS_REGULAR)) {
+		g_set_error(error, HP_ERROR, HP_ERROR_NOT_FOUND,
+			    "libvirt's grammar %s does not exist; install libvirt's schemas (Debian: libvirt0) or pass --no-libvirt-schemas",
+			    path);
+		return NULL;
+	}
+	schema->rule_id = "libvirt-schema";
+	schema->strip = TRUE;
+	schema->label = g_strdup_printf("libvirt's grammar (%s)", path);
+	schema->rng = hp_schema_compile(xmlRelaxNGNewParserCtxt(path), schema->label, error);
+	if (schema->rng == NULL)
+		return NULL;
+	return g_steal_pointer(&schema);
+}
+
+void
+hp_schema_free(HpSchema *schema)
+{
+	if (schema == NULL)
+		return;
+	if (schema->rng != NULL)
+		xmlRelaxNGFree(schema->rng);
+	g_free(schema->label);
+	g_free(schema);
+}
+
+static gboolean
+hp_schema_has_extensions(xmlNode *node)
+{
+	for (xmlNode *n = node; n != NULL; n = n->next) {
+		if (n->type != XML_ELEMENT_NODE)
+			continue;
+		if (hp_xml_is_element(n, "hostdev") && xmlHasNsProp(n, (const xmlChar *)"assigned", NULL) != NULL)
+			return TRUE;
+		if (hp_xml_is_element(n, "driver") && hp_xml_is_element(n->parent, "hostdev") &&
+		    xmlHasNsProp(n, (const xmlChar *)"model", NULL) != NULL)
+			return TRUE;
+		if (hp_schema_has_extensions(n->children))
+			return TRUE;
+	}
+	return FALSE;
+}
+
+static void
+hp_schema_strip_node(xmlNode *node)
+{
+	for (xmlNode *n = node; n != NULL; n = n->next) {
+		xmlAttr *attr;
+		if (n->type != XML_ELEMENT_NODE)
+			continue;
+		if (hp_xml_is_element(n, "hostdev") && (attr = xmlHasNsProp(n, (const xmlChar *)"assigned", NULL)) != NULL)
+			xmlRemoveProp(attr);
+		if (hp_xml_is_element(n, "driver") && hp_xml_is_element(n->parent, "hostdev") &&
+		    (attr = xmlHasNsProp(n, (const xmlChar *)"model", NULL)) != NULL)
+			xmlRemoveProp(attr);
+		hp_schema_strip_node(n->children);
+	}
+}
+
+/**
+ * hp_schema_strip_extensions:
+ * @doc: a domain document
+ *
+ * Returns: (transfer full) (nullable): a copy of @doc without our extensions
+ * (`assigned` on <hostdev>, `model` on its <driver>), keeping line numbers;
+ * %NULL when @doc has none and can be used as it is.
+ */
+xmlDoc *
+hp_schema_strip_extensions(xmlDoc *doc)
+{
+	xmlDoc *copy;
+	if (!hp_schema_has_extensions(xmlDocGetRootElement(doc)))
+		return NULL;
+	copy = xmlCopyDoc(doc, 1);
+	if (copy != NULL)
+		hp_schema_strip_node(xmlDocGetRootElement(copy));
+	return copy;
+}
+
+static gboolean
+hp_schema_is_ancestor(const xmlNode *ancestor, const xmlNode *node)
+{
+	for (const xmlNode *n = node != NULL ? node->parent : NULL; n != NULL; n = n->parent) {
+		if (n == ancestor)
+			return TRUE;
+	}
+	return FALSE;
+}
+
+/* A hint for the mistakes our grammar exists to catch. */
+static const gchar *
+hp_schema_hint(const xmlNode *node)
+{
+	if (node == NULL || node->type != XML_ELEMENT_NODE)
+		return NULL;
+	if (xmlHasNsProp(node, (const xmlChar *)"assigned", NULL) != NULL) {
+		if (hp_xml_is_element(node, "hostdev") && !hp_hostdev_is_pci_subsystem(node))
+			return "assigned= is only for <hostdev mode='subsystem' type='pci'>; remove it";
+		if (hp_xml_is_element(node, "interface"))
+			return "assigned= is only for <hostdev mode='subsystem' type='pci'>, not <interface>; remove it";
+		if (hp_xml_is_element(node, "hostdev")) {
+			xmlNode *addr = hp_xml_child(node, "address");
+			g_autofree gchar *type = addr != NULL ? hp_xml_prop(addr, "type") : NULL;
+			g_autofree gchar *assigned = hp_xml_prop(node, "assigned");
+			if (g_strcmp0(type, "unassigned") == 0 && g_strcmp0(assigned, "yes") == 0)
+				return "assigned='yes' contradicts <address type='unassigned'/>; keep one of them";
+		}
+	}
+	return NULL;
+}
+
+/**
+ * hp_schema_validate:
+ * @schema: a compiled grammar
+ * @hdoc: a well-formed document
+ * @diags: one finding per rejected element goes here
+ *
+ * Reports the most specific errors only: an error about an element whose
+ * descendant is also reported is the echo of that one, and is dropped.
+ */
+void
+hp_schema_validate(HpSchema *schema, const HpDocument *hdoc, HpDiagList *diags)
+{
+	HpSchemaErrors errs = {g_ptr_array_new_with_free_func(hp_schema_error_free)};
+	xmlRelaxNGValidCtxtPtr vctxt = xmlRelaxNGNewValidCtxt(schema->rng);
+	g_autoptr(xmlDoc) stripped = schema->strip ? hp_schema_strip_extensions(hdoc->doc) : NULL;
+	g_autoptr(GHashTable) reported = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+	gint rc;
+
+	xmlRelaxNGSetValidStructuredErrors(vctxt, hp_schema_collect, &errs);
+	rc = xmlRelaxNGValidateDoc(vctxt, stripped != NULL ? stripped : hdoc->doc);
+	xmlRelaxNGFreeValidCtxt(vctxt);
+
+	for (guint i = 0; i < errs.errors->len; i++) {
+		const xmlError *err = g_ptr_array_index(errs.errors, i);
+		const xmlNode *node = err->node;
+		g_autofree gchar *msg = g_strstrip(g_strdup(err->message != NULL ? err->message : "invalid"));
+		g_autofree gchar *key = NULL;
+		const gchar *hint;
+		gboolean echo = FALSE;
+		guint line = err->line > 0 ? (guint)err->line : 1, col = 1;
+
+		for (guint j = 0; j < errs.errors->len && node != NULL; j++) {
+			const xmlError *other = g_ptr_array_index(errs.errors, j);
+			if (j != i && hp_schema_is_ancestor(node, other->node))
+				echo = TRUE;
+		}
+		if (echo)
+			continue;
+		if (node != NULL && node->type == XML_ELEMENT_NODE)
+			hp_document_locate(hdoc, node, NULL, &line, &col);
+		key = g_strdup_printf("%u:%u:%s", line, col, msg);
+		if (!g_hash_table_add(reported, g_steal_pointer(&key)))
+			continue;
+		hint = hp_schema_hint(node);
+		if (hint != NULL)
+			hp_diag_list_add(diags, schema->rule_id, line, col, NULL, "%s rejects <%s>: %s",
+					 schema->label, (const gchar *)node->name, hint);
+		else if (node != NULL && node->name != NULL)
+			hp_diag_list_add(diags, schema->rule_id, line, col, NULL, "%s rejects <%s>: %s",
+					 schema->label, (const gchar *)node->name, msg);
+		else
+			hp_diag_list_add(diags, schema->rule_id, line, col, NULL, "%s rejects the document: %s",
+					 schema->label, msg);
+	}
+	if (rc != 0 && errs.errors->len == 0)
+		hp_diag_list_add(diags, schema->rule_id, 1, 1, NULL, "%s rejects the document", schema->label);
+	g_ptr_array_unref(errs.errors);
+}
