@@ -57,14 +57,20 @@ hp_domain_parse_pci_address(const HpDocument *hdoc, xmlNode *node, HpDiagList *d
 		case HP_NUMBER_OK:
 			break;
 		case HP_NUMBER_OCTAL:
-			if (g_strcmp0(value, "0") != 0) {
-				hp_document_locate(hdoc, node, name, &line, &col);
+			if (g_strcmp0(value, "0") == 0)
+				break;
+			hp_document_locate(hdoc, node, name, &line, &col);
+			if (v < 8)
+				hp_diag_list_add(diags, "pci-address-octal", line, col, NULL,
+						 "%s='%s' has a leading zero, so it is read as octal; it is %" G_GUINT64_FORMAT
+						 " either way here, but write %s='0x%" G_GINT64_MODIFIER "x' to be plain",
+						 name, value, v, name, v);
+			else
 				hp_diag_list_add(diags, "pci-address-octal", line, col, NULL,
 						 "%s='%s' has a leading zero, so it is read as octal %" G_GUINT64_FORMAT
-						 " (0x%" G_GINT64_MODIFIER "x); write %s='0x%" G_GINT64_MODIFIER
+						 " (0x%" G_GINT64_MODIFIER "x), not decimal; write %s='0x%" G_GINT64_MODIFIER
 						 "x' if that is meant, or drop the leading zero",
 						 name, value, v, v, name, v);
-			}
 			break;
 		case HP_NUMBER_NOT_A_NUMBER:
 			hp_document_locate(hdoc, node, name, &line, &col);
@@ -106,6 +112,8 @@ hp_domain_add_guest_address(HpDomain *domain, const HpDocument *hdoc, xmlNode *d
 	guest->device = device;
 	guest->node = addr_node;
 	guest->valid = hp_domain_parse_pci_address(hdoc, addr_node, diags, &guest->addr);
+	/* libvirt fills in an all-zero guest PCI address itself */
+	guest->wanted = guest->valid && hp_pci_address_key(&guest->addr) == 0;
 	mf = hp_xml_prop(addr_node, "multifunction");
 	guest->multifunction = g_strcmp0(mf, "on") == 0;
 	g_ptr_array_add(domain->guest_addresses, guest);

@@ -29,6 +29,7 @@ typedef struct {
 	xmlNode *device;  /* the device element */
 	xmlNode *node;    /* its <address type='pci'> */
 	gboolean valid;   /* every field parsed and in range */
+	gboolean wanted;  /* all zero or no field: libvirt picks the address */
 	HpPciAddress addr;
 	gboolean multifunction; /* multifunction='on' */
 } HpGuestAddress;

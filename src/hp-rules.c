@@ -116,7 +116,8 @@ hp_rules_guest_conflicts(const HpDocument *hdoc, const HpDomain *domain, HpDiagL
 		gchar gaddr[HP_PCI_ADDRESS_STRLEN];
 		guint line, col;
 
-		if (!ga->valid)
+		/* a <console> repeats the address of the <serial> it stands for */
+		if (!ga->valid || ga->wanted || hp_xml_is_element(ga->device, "console"))
 			continue;
 		first = g_hash_table_lookup(seen, &g_array_index(keys, gint64, i));
 		if (first == NULL) {
@@ -133,8 +134,24 @@ hp_rules_guest_conflicts(const HpDocument *hdoc, const HpDomain *domain, HpDiagL
 	}
 }
 
-/* Guest slots: function 0 must be present when others are, and say
- * multifunction='on' when the slot is shared. */
+static gboolean
+hp_rules_is_host_device(const HpDomain *domain, const xmlNode *device)
+{
+	for (guint i = 0; i < domain->hostdevs->len; i++) {
+		HpHostdev *hd = g_ptr_array_index(domain->hostdevs, i);
+		if (hd->node == device)
+			return TRUE;
+	}
+	return FALSE;
+}
+
+/*
+ * Guest slots that hold a PCI host device: function 0 must be present when
+ * others are, and say multifunction='on' when the slot is shared. Slots of
+ * emulated devices only are left alone: machine types put implicit devices
+ * at function 0 of some of them (the PIIX3 at 00:01.0, the LPC at 00:1f.0)
+ * that the domain XML never shows.
+ */
 static void
 hp_rules_guest_slots(const HpDocument *hdoc, const HpDomain *domain, HpDiagList *diags)
 {
@@ -154,7 +171,7 @@ hp_rules_guest_slots(const HpDocument *hdoc, const HpDomain *domain, HpDiagList 
 	for (guint i = 0; i < domain->guest_addresses->len; i++) {
 		HpGuestAddress *ga = g_ptr_array_index(domain->guest_addresses, i);
 		GPtrArray *members;
-		if (!ga->valid)
+		if (!ga->valid || ga->wanted || hp_xml_is_element(ga->device, "console"))
 			continue;
 		members = g_hash_table_lookup(slots, &g_array_index(keys, gint64, i));
 		if (members == NULL) {
@@ -171,10 +188,13 @@ hp_rules_guest_slots(const HpDocument *hdoc, const HpDomain *domain, HpDiagList 
 		g_autoptr(GString) funcs = g_string_new(NULL);
 		guint nfuncs = 0;
 		guint64 seen_funcs = 0;
+		gboolean has_host_device = FALSE;
 		guint line, col;
 
 		for (guint j = 0; j < members->len; j++) {
 			HpGuestAddress *ga = g_ptr_array_index(members, j);
+			if (hp_rules_is_host_device(domain, ga->device))
+				has_host_device = TRUE;
 			if (ga->addr.function == 0) {
 				if (zero == NULL)
 					zero = ga;
@@ -188,6 +208,8 @@ hp_rules_guest_slots(const HpDocument *hdoc, const HpDomain *domain, HpDiagList 
 					g_string_append_printf(funcs, "%s%u", funcs->len > 0 ? ", " : "", ga->addr.function);
 			}
 		}
+		if (!has_host_device)
+			continue;
 		if (zero == NULL && first_other != NULL) {
 			g_autofree gchar *label = hp_rules_device_label(domain, first_other->device);
 			hp_rules_at(hdoc, first_other->node, "function", &line, &col);

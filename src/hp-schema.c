@@ -226,6 +226,7 @@ hp_schema_validate(HpSchema *schema, const HpDocument *hdoc, HpDiagList *diags)
 	xmlRelaxNGValidCtxtPtr vctxt = xmlRelaxNGNewValidCtxt(schema->rng);
 	g_autoptr(xmlDoc) stripped = schema->strip ? hp_schema_strip_extensions(hdoc->doc) : NULL;
 	g_autoptr(GHashTable) reported = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+	gboolean any_node = FALSE;
 	gint rc;
 
 	xmlRelaxNGSetValidStructuredErrors(vctxt, hp_schema_collect, &errs);
@@ -234,13 +235,22 @@ hp_schema_validate(HpSchema *schema, const HpDocument *hdoc, HpDiagList *diags)
 
 	for (guint i = 0; i < errs.errors->len; i++) {
 		const xmlError *err = g_ptr_array_index(errs.errors, i);
+		if (err->node != NULL)
+			any_node = TRUE;
+	}
+	for (guint i = 0; i < errs.errors->len; i++) {
+		const xmlError *err = g_ptr_array_index(errs.errors, i);
 		const xmlNode *node = err->node;
-		g_autofree gchar *msg = g_strstrip(g_strdup(err->message != NULL ? err->message : "invalid"));
-		g_autofree gchar *key = NULL;
+		g_autofree gchar *raw = g_strstrip(g_strdup(err->message != NULL ? err->message : "invalid"));
+		g_autofree gchar *msg = NULL;
 		const gchar *hint;
 		gboolean echo = FALSE;
 		guint line = err->line > 0 ? (guint)err->line : 1, col = 1;
 
+		/* libxml2 follows the real error with echoes: the same problem
+		 * seen from each enclosing element, and some with no element */
+		if (node == NULL && any_node)
+			continue;
 		for (guint j = 0; j < errs.errors->len && node != NULL; j++) {
 			const xmlError *other = g_ptr_array_index(errs.errors, j);
 			if (j != i && hp_schema_is_ancestor(node, other->node))
@@ -250,19 +260,15 @@ hp_schema_validate(HpSchema *schema, const HpDocument *hdoc, HpDiagList *diags)
 			continue;
 		if (node != NULL && node->type == XML_ELEMENT_NODE)
 			hp_document_locate(hdoc, node, NULL, &line, &col);
-		key = g_strdup_printf("%u:%u:%s", line, col, msg);
-		if (!g_hash_table_add(reported, g_steal_pointer(&key)))
-			continue;
 		hint = hp_schema_hint(node);
-		if (hint != NULL)
-			hp_diag_list_add(diags, schema->rule_id, line, col, NULL, "%s rejects <%s>: %s",
-					 schema->label, (const gchar *)node->name, hint);
-		else if (node != NULL && node->name != NULL)
-			hp_diag_list_add(diags, schema->rule_id, line, col, NULL, "%s rejects <%s>: %s",
-					 schema->label, (const gchar *)node->name, msg);
+		if (node != NULL && node->name != NULL)
+			msg = g_strdup_printf("%s rejects <%s>: %s", schema->label, (const gchar *)node->name,
+					      hint != NULL ? hint : raw);
 		else
-			hp_diag_list_add(diags, schema->rule_id, line, col, NULL, "%s rejects the document: %s",
-					 schema->label, msg);
+			msg = g_strdup_printf("%s rejects the document: %s", schema->label, raw);
+		if (!g_hash_table_add(reported, g_strdup_printf("%u:%u:%s", line, col, msg)))
+			continue;
+		hp_diag_list_add(diags, schema->rule_id, line, col, NULL, "%s", msg);
 	}
 	if (rc != 0 && errs.errors->len == 0)
 		hp_diag_list_add(diags, schema->rule_id, 1, 1, NULL, "%s rejects the document", schema->label);
