@@ -63,13 +63,16 @@
   </xsl:template>
 
   <xsl:template match="driver" mode="hostdev">
-    <driver>
-      <xsl:apply-templates select="@name"/>
-      <xsl:if test="not($compat)">
-        <xsl:apply-templates select="@model"/>
-      </xsl:if>
-      <xsl:apply-templates select="@*[not(name() = 'name' or name() = 'model')]"/>
-    </driver>
+    <!-- libvirt's <driver> needs name=: in compat form one with only model= goes -->
+    <xsl:if test="not($compat) or @*[name() != 'model']">
+      <driver>
+        <xsl:apply-templates select="@name"/>
+        <xsl:if test="not($compat)">
+          <xsl:apply-templates select="@model"/>
+        </xsl:if>
+        <xsl:apply-templates select="@*[not(name() = 'name' or name() = 'model')]"/>
+      </driver>
+    </xsl:if>
   </xsl:template>
 
   <xsl:template match="source" mode="hostdev">

@@ -18,6 +18,7 @@ typedef enum {
 	HP_ERROR_READ,         /* it exists but cannot be read */
 	HP_ERROR_INVALID_DATA, /* it was read, but is not what it should be */
 	HP_ERROR_WRITE,        /* an output could not be written */
+	HP_ERROR_OUTSIDE_ROOT, /* a link in a host tree leads out of its root */
 } HpError;
 
 GQuark hp_error_quark(void);

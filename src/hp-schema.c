@@ -145,15 +145,24 @@ hp_schema_has_extensions(xmlNode *node)
 static void
 hp_schema_strip_node(xmlNode *node)
 {
-	for (xmlNode *n = node; n != NULL; n = n->next) {
+	xmlNode *next;
+	for (xmlNode *n = node; n != NULL; n = next) {
 		xmlAttr *attr;
+		next = n->next;
 		if (n->type != XML_ELEMENT_NODE)
 			continue;
 		if (hp_xml_is_element(n, "hostdev") && (attr = xmlHasNsProp(n, (const xmlChar *)"assigned", NULL)) != NULL)
 			xmlRemoveProp(attr);
 		if (hp_xml_is_element(n, "driver") && hp_xml_is_element(n->parent, "hostdev") &&
-		    (attr = xmlHasNsProp(n, (const xmlChar *)"model", NULL)) != NULL)
+		    (attr = xmlHasNsProp(n, (const xmlChar *)"model", NULL)) != NULL) {
 			xmlRemoveProp(attr);
+			/* libvirt's <driver> needs name=: one that only had model= goes */
+			if (n->properties == NULL) {
+				xmlUnlinkNode(n);
+				xmlFreeNode(n);
+				continue;
+			}
+		}
 		hp_schema_strip_node(n->children);
 	}
 }

@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/utsname.h>
 #include <unistd.h>
 
 #include <glib.h>
@@ -16,6 +17,8 @@
 #include "config.h"
 #include "hp-document.h"
 #include "hp-error.h"
+#include "hp-host-rules.h"
+#include "hp-host-view.h"
 #include "hp-normalize.h"
 #include "hp-output.h"
 #include "hp-validate.h"
@@ -114,6 +117,71 @@ hp_cli_validator(const HpOptions *opts, const gchar *command, gint *ret_exit)
 	return validator;
 }
 
+/* The pci.ids to name devices with: $HOSTDEV_PREFLIGHT_PCI_IDS, or the first
+ * of the configured paths that exists. */
+static const gchar *
+hp_pci_ids_path(void)
+{
+	static gchar *found = NULL;
+	const gchar *env = g_getenv("HOSTDEV_PREFLIGHT_PCI_IDS");
+	g_auto(GStrv) paths = NULL;
+
+	if (env != NULL)
+		return env[0] != '\0' ? env : NULL;
+	if (found != NULL)
+		return found;
+	paths = g_strsplit(HP_PCI_IDS_PATHS, ":", -1);
+	for (guint i = 0; paths[i] != NULL; i++) {
+		if (g_file_test(paths[i], G_FILE_TEST_IS_REGULAR)) {
+			found = g_strdup(paths[i]);
+			break;
+		}
+	}
+	return found;
+}
+
+/*
+ * The host to check against, or NULL with *ret_skip set (the host rules do
+ * not run) or *ret_exit set (the --root directory cannot be read).
+ */
+static HpHostView *
+hp_cli_host(const HpOptions *opts, const gchar *command, gchar **ret_skip, gint *ret_exit)
+{
+	g_autoptr(GError) error = NULL;
+	g_autofree gchar *release = g_strdup(opts->kernel_release);
+	HpHostView *view;
+	HpHost *host;
+
+	*ret_skip = NULL;
+	if (opts->no_host) {
+		if (opts->root != NULL || opts->kernel_release != NULL) {
+			*ret_exit = hp_usage_error(command, "--no-host excludes --root and --kernel-release");
+			return NULL;
+		}
+		return NULL;
+	}
+	if (release == NULL) {
+		struct utsname u;
+		if (uname(&u) == 0)
+			release = g_strdup(u.release);
+	}
+	host = hp_host_new(opts->root != NULL ? opts->root : "/", release, &error);
+	if (host == NULL) {
+		g_printerr("hostdev-preflight: %s\n", error->message);
+		*ret_exit = HP_EXIT_USAGE;
+		return NULL;
+	}
+	hp_host_set_pci_ids(host, hp_pci_ids_path());
+	view = hp_host_view_new(host);
+	if (opts->root == NULL && !hp_host_view_has_pci(view)) {
+		*ret_skip = g_strdup("this machine has no PCI sysfs (/sys/bus/pci/devices), as in a container or a CI runner; "
+				     "run on the target host, give a copy of its tree with --root, or pass --no-host");
+		hp_host_view_free(view);
+		return NULL;
+	}
+	return view;
+}
+
 static const gchar *
 hp_display_name(const gchar *path)
 {
@@ -125,6 +193,8 @@ hp_cmd_validate(HpOptions *opts, gchar **files)
 {
 	g_autoptr(HpValidator) validator = NULL;
 	g_autoptr(HpReport) report = hp_report_new(opts->werror);
+	g_autoptr(HpHostView) view = NULL;
+	g_autofree gchar *skip = NULL;
 	g_autofree gchar *text = NULL;
 	HpOutputFormat format = HP_OUTPUT_TEXT;
 	gboolean unreadable = FALSE;
@@ -138,6 +208,9 @@ hp_cmd_validate(HpOptions *opts, gchar **files)
 		return hp_usage_error("validate ", "no FILE given: name the domain XML files to check, or - for standard input");
 	validator = hp_cli_validator(opts, "validate ", &exit_code);
 	if (validator == NULL)
+		return exit_code;
+	view = hp_cli_host(opts, "validate ", &skip, &exit_code);
+	if (view == NULL && skip == NULL && !opts->no_host)
 		return exit_code;
 
 	for (guint i = 0; files[i] != NULL; i++) {
@@ -157,6 +230,11 @@ hp_cmd_validate(HpOptions *opts, gchar **files)
 		if (hdoc == NULL)
 			continue;
 		domain = hp_validator_check(validator, hdoc, diags);
+		if (view != NULL)
+			hp_host_rules_check(view, hdoc, domain, diags);
+		else if (skip != NULL)
+			hp_host_rules_skipped(hdoc, diags, skip);
+		hp_diag_list_sort(diags);
 	}
 	text = hp_report_to_string(report, format);
 	fputs(text, stdout);

@@ -1,0 +1,292 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include "hp-host-rules.h"
+
+#include <libxml/tree.h>
+
+#include "hp-error.h"
+
+/* The rules that check a domain against the host it will run on. */
+
+typedef struct {
+	HpHostView *view;
+	const HpDocument *hdoc;
+	const HpDomain *domain;
+	HpDiagList *diags;
+	GHashTable *declared; /* address key -> HpHostdev, first claim */
+	GHashTable *missing;  /* address keys reported as multifunction-incomplete */
+	gboolean wants_modalias;
+} HpHostCheck;
+
+static void
+hp_at(HpHostCheck *hc, const HpHostdev *hd, guint *line, guint *col)
+{
+	hp_document_locate(hc->hdoc, hd->node, NULL, line, col);
+}
+
+static const HpHostdev *
+hp_declared(HpHostCheck *hc, const HpPciAddress *addr)
+{
+	gint64 key = (gint64)hp_pci_address_key(addr);
+	return g_hash_table_lookup(hc->declared, &key);
+}
+
+/* "; also: config is missing" when the device's files had problems */
+static gchar *
+hp_problems_note(const HpPciDevice *dev)
+{
+	g_autoptr(GString) s = g_string_new(NULL);
+	for (guint i = 0; dev != NULL && i < dev->problems->len; i++)
+		g_string_append_printf(s, "%s%s", i == 0 ? " (host tree: " : "; ", (const gchar *)g_ptr_array_index(dev->problems, i));
+	if (s->len > 0)
+		g_string_append_c(s, ')');
+	return g_string_free(g_steal_pointer(&s), FALSE);
+}
+
+static void
+hp_check_driver_vfio(HpHostCheck *hc, const HpHostdev *hd, const HpPciDevice *dev)
+{
+	g_autofree gchar *desc = hp_host_view_describe(hc->view, dev);
+	g_autofree gchar *note = hp_problems_note(dev);
+	HpVfioClass cls = hp_host_view_classify(hc->view, dev);
+	guint line, col;
+
+	hp_at(hc, hd, &line, &col);
+	if (dev->driver != NULL && g_strcmp0(dev->driver, "vfio-pci") != 0 && !dev->has_vfio_dev)
+		hc->wants_modalias = TRUE;
+	if (cls == HP_VFIO_NO) {
+		hp_diag_list_add(hc->diags, "managed-no-not-bound", line, col, &dev->addr,
+				 "%s is managed='no' but %s a VFIO driver%s; bind it to vfio-pci (or its variant driver) before the domain starts, e.g. driverctl set-override %s vfio-pci, or set managed='yes'",
+				 desc, dev->driver != NULL ? "is not bound to" : "has no driver, not even", note, dev->bdf);
+	} else if (cls == HP_VFIO_BY_NAME) {
+		hp_diag_list_add(hc->diags, "vfio-driver-by-name", line, col, &dev->addr,
+				 "%s is taken to be on a VFIO driver only because the name '%s' contains \"vfio\": it has no vfio-dev/ and its module has no vfio_pci: aliases in modules.alias; check that %s really is a VFIO driver",
+				 desc, dev->driver, dev->driver);
+	}
+}
+
+static void
+hp_check_device(HpHostCheck *hc, const HpHostdev *hd)
+{
+	const GError *error = NULL;
+	const HpPciDevice *dev = hp_host_view_device(hc->view, &hd->source, &error);
+	gchar bdf[HP_PCI_ADDRESS_STRLEN];
+	guint line, col;
+
+	hp_pci_address_to_string(&hd->source, bdf);
+	if (dev == NULL) {
+		hp_document_locate(hc->hdoc, hd->source_node, NULL, &line, &col);
+		if (g_error_matches(error, HP_ERROR, HP_ERROR_NOT_FOUND))
+			hp_diag_list_add(hc->diags, "host-device-not-found", line, col, &hd->source,
+					 "host PCI device %s does not exist on this host (no %s/sys/bus/pci/devices/%s); check the address with 'lspci -D', or remove this <%s>",
+					 bdf, g_strcmp0(hp_host_get_root(hp_host_view_get_host(hc->view)), "/") == 0 ? "" : hp_host_get_root(hp_host_view_get_host(hc->view)),
+					 bdf, hp_hostdev_element_name(hd));
+		else
+			hp_diag_list_add(hc->diags, "host-device-not-found", line, col, &hd->source,
+					 "host PCI device %s cannot be read: %s; fix the host tree, or remove this <%s>",
+					 bdf, error != NULL ? error->message : "unknown error", hp_hostdev_element_name(hd));
+		return;
+	}
+	if (dev->iommu_group < 0) {
+		g_autofree gchar *desc = hp_host_view_describe(hc->view, dev);
+		g_autofree gchar *note = hp_problems_note(dev);
+		hp_at(hc, hd, &line, &col);
+		hp_diag_list_add(hc->diags, "iommu-missing", line, col, &hd->source,
+				 "%s has no IOMMU group%s, so VFIO cannot assign it: the IOMMU is off or unsupported; enable VT-d/AMD-Vi in the firmware and boot with intel_iommu=on (Intel) or amd_iommu=on (AMD)",
+				 desc, note);
+	}
+	if (!hd->managed)
+		hp_check_driver_vfio(hc, hd, dev);
+	else if (hd->driver_model == NULL)
+		hc->wants_modalias = TRUE; /* the plan chooses a variant driver for it */
+	if (hd->driver_model != NULL && !hp_host_view_has_driver_or_module(hc->view, hd->driver_model)) {
+		xmlNode *driver = NULL;
+		for (xmlNode *n = hd->node->children; n != NULL; n = n->next) {
+			if (n->type == XML_ELEMENT_NODE && xmlStrEqual(n->name, (const xmlChar *)"driver"))
+				driver = n;
+		}
+		hc->wants_modalias = TRUE;
+		hp_document_locate(hc->hdoc, driver != NULL ? driver : hd->node, "model", &line, &col);
+		hp_diag_list_add(hc->diags, "variant-driver-unknown", line, col, &hd->source,
+				 "<driver model='%s'/> of %s names no PCI driver (sys/bus/pci/drivers) and no module (sys/module, modules.alias) this host has; install the module, fix the name, or remove model= to let the host's modules.alias choose",
+				 hd->driver_model, bdf);
+	}
+}
+
+/* Functions of the host slot of @hd that are not SR-IOV VFs. */
+static void
+hp_check_slot(HpHostCheck *hc, const HpHostdev *hd)
+{
+	const HpPciDevice *self = hp_host_view_device(hc->view, &hd->source, NULL);
+	const HpPciDevice *fn0;
+	g_autoptr(GPtrArray) siblings = g_ptr_array_new();
+	HpPciAddress a = hd->source;
+	gboolean multifunction = FALSE, known = FALSE;
+	guint line, col;
+
+	if (self == NULL)
+		return;
+	for (guint f = 0; f < 8; f++) {
+		const HpPciDevice *sib;
+		a.function = f;
+		sib = hp_host_view_device(hc->view, &a, NULL);
+		if (sib != NULL && !sib->is_vf)
+			g_ptr_array_add(siblings, (gpointer)sib);
+	}
+	a.function = 0;
+	fn0 = hp_host_view_device(hc->view, &a, NULL);
+	if (self->is_vf)
+		multifunction = FALSE; /* an SR-IOV VF is never part of a multifunction device */
+	else if (fn0 != NULL && !fn0->is_vf)
+		multifunction = hp_pci_device_multifunction_bit(fn0, &known);
+	if (self->is_vf)
+		known = TRUE;
+	if (!known)
+		multifunction = siblings->len > 1; /* no config space to read: count the functions */
+
+	if (!multifunction) {
+		if (hd->assigned_attr || hd->unassigned_address) {
+			g_autofree gchar *desc = hp_host_view_describe(hc->view, self);
+			hp_at(hc, hd, &line, &col);
+			hp_diag_list_add(hc->diags, "assigned-not-multifunction", line, col, &hd->source,
+					 "%s uses %s, which is only for multifunction devices, but it is %s; remove %s (to keep it from the guest, remove the whole <hostdev>)",
+					 desc, hd->assigned_attr ? "the assigned attribute" : "<address type='unassigned'/>",
+					 self->is_vf ? "an SR-IOV virtual function" : "a single-function device",
+					 hd->assigned_attr ? "assigned=" : "<address type='unassigned'/>");
+		}
+		return;
+	}
+	/* report each missing function once, at the first declared function of the slot */
+	for (guint i = 0; i < hc->domain->hostdevs->len; i++) {
+		const HpHostdev *other = g_ptr_array_index(hc->domain->hostdevs, i);
+		if (other == hd)
+			break;
+		if (other->source_valid && hp_pci_address_same_slot(&other->source, &hd->source))
+			return;
+	}
+	for (guint i = 0; i < siblings->len; i++) {
+		const HpPciDevice *sib = g_ptr_array_index(siblings, i);
+		g_autofree gchar *desc = NULL;
+		if (hp_declared(hc, &sib->addr) != NULL)
+			continue;
+		desc = hp_host_view_describe(hc->view, sib);
+		hp_at(hc, hd, &line, &col);
+		g_hash_table_add(hc->missing, g_memdup2(&(gint64){(gint64)hp_pci_address_key(&sib->addr)}, sizeof(gint64)));
+		hp_diag_list_add(hc->diags, "multifunction-incomplete", line, col, &sib->addr,
+				 "host device %04x:%02x:%02x is multifunction and its function %s is not declared; VFIO takes the whole device, so declare %s with assigned='no', or assign it",
+				 sib->addr.domain, sib->addr.bus, sib->addr.slot, desc, sib->bdf);
+	}
+}
+
+static void
+hp_check_group(HpHostCheck *hc, const HpHostdev *hd, GHashTable *groups_done)
+{
+	const HpPciDevice *dev = hp_host_view_device(hc->view, &hd->source, NULL);
+	g_autoptr(GArray) members = NULL;
+	guint line, col;
+
+	if (dev == NULL || dev->iommu_group < 0 || !g_hash_table_add(groups_done, GINT_TO_POINTER(dev->iommu_group)))
+		return;
+	members = hp_host_view_group_members(hc->view, dev->iommu_group);
+	for (guint i = 0; i < members->len; i++) {
+		const HpPciAddress *addr = &g_array_index(members, HpPciAddress, i);
+		const HpPciDevice *m;
+		g_autofree gchar *desc = NULL;
+		g_autofree gchar *note = NULL;
+		HpVfioClass cls;
+
+		gint64 key = (gint64)hp_pci_address_key(addr);
+		/* a function already reported missing from its multifunction device */
+		if (hp_declared(hc, addr) != NULL || g_hash_table_contains(hc->missing, &key))
+			continue;
+		m = hp_host_view_device(hc->view, addr, NULL);
+		if (m == NULL)
+			continue; /* listed in the group but gone: nothing holds it */
+		if (m->driver == NULL || g_strcmp0(m->driver, "pci-stub") == 0 || hp_pci_device_is_bridge(m))
+			continue;
+		if (g_strcmp0(m->driver, "vfio-pci") != 0 && !m->has_vfio_dev)
+			hc->wants_modalias = TRUE;
+		cls = hp_host_view_classify(hc->view, m);
+		desc = hp_host_view_describe(hc->view, m);
+		hp_at(hc, hd, &line, &col);
+		if (cls == HP_VFIO_BY_NAME)
+			hp_diag_list_add(hc->diags, "vfio-driver-by-name", line, col, addr,
+					 "IOMMU group %d member %s is taken to be on a VFIO driver only because the name '%s' contains \"vfio\"; check that it really is one",
+					 dev->iommu_group, desc, m->driver);
+		if (cls != HP_VFIO_NO)
+			continue;
+		note = hp_problems_note(m);
+		hp_diag_list_add(hc->diags, "iommu-group-not-viable", line, col, addr,
+				 "IOMMU group %d of %s also holds %s%s, which the domain does not declare; VFIO needs the whole group: declare %s (assigned='no' keeps it from the guest), or unbind it from %s",
+				 dev->iommu_group, dev->bdf, desc, note, m->bdf, m->driver);
+	}
+}
+
+/**
+ * hp_host_rules_check:
+ * @view: the host
+ * @hdoc: the document, for places
+ * @domain: its model
+ * @diags: findings go here
+ *
+ * Runs every host rule of the contract on the domain's PCI host devices.
+ */
+void
+hp_host_rules_check(HpHostView *view, const HpDocument *hdoc, const HpDomain *domain, HpDiagList *diags)
+{
+	HpHostCheck hc = {view, hdoc, domain, diags, NULL, NULL, FALSE};
+	g_autoptr(GHashTable) groups_done = g_hash_table_new(g_direct_hash, g_direct_equal);
+	g_autoptr(GArray) keys = g_array_sized_new(FALSE, FALSE, sizeof(gint64), domain->hostdevs->len);
+	const HpHostdev *first = NULL;
+
+	hc.declared = g_hash_table_new(g_int64_hash, g_int64_equal);
+	hc.missing = g_hash_table_new_full(g_int64_hash, g_int64_equal, g_free, NULL);
+	for (guint i = 0; i < domain->hostdevs->len; i++) {
+		const HpHostdev *hd = g_ptr_array_index(domain->hostdevs, i);
+		gint64 key = (gint64)hp_pci_address_key(&hd->source);
+		g_array_append_val(keys, key);
+	}
+	for (guint i = 0; i < domain->hostdevs->len; i++) {
+		const HpHostdev *hd = g_ptr_array_index(domain->hostdevs, i);
+		if (hd->source_valid && hd->source_node != NULL &&
+		    !g_hash_table_contains(hc.declared, &g_array_index(keys, gint64, i)))
+			g_hash_table_insert(hc.declared, &g_array_index(keys, gint64, i), (gpointer)hd);
+	}
+	for (guint i = 0; i < domain->hostdevs->len; i++) {
+		const HpHostdev *hd = g_ptr_array_index(domain->hostdevs, i);
+		if (!hd->source_valid || hd->source_node == NULL)
+			continue;
+		if (first == NULL)
+			first = hd;
+		hp_check_device(&hc, hd);
+		hp_check_slot(&hc, hd);
+	}
+	for (guint i = 0; i < domain->hostdevs->len; i++) {
+		const HpHostdev *hd = g_ptr_array_index(domain->hostdevs, i);
+		if (hd->source_valid && hd->source_node != NULL)
+			hp_check_group(&hc, hd, groups_done);
+	}
+	if (hc.wants_modalias && first != NULL) {
+		const GError *error = NULL;
+		if (hp_host_view_modalias(view, &error) == NULL) {
+			guint line, col;
+			hp_document_locate(hdoc, first->node, NULL, &line, &col);
+			hp_diag_list_add(diags, "modules-alias-missing", line, col, NULL,
+					 "no modules.alias for kernel %s (%s), so VFIO variant drivers cannot be chosen or recognised and the generic vfio-pci is assumed; give the target's release with --kernel-release, or run depmod",
+					 hp_host_get_kernel_release(hp_host_view_get_host(view)) != NULL ? hp_host_get_kernel_release(hp_host_view_get_host(view)) : "(unknown)",
+					 error != NULL ? error->message : "not found");
+		}
+	}
+	g_hash_table_unref(hc.declared);
+	g_hash_table_unref(hc.missing);
+}
+
+/* One note: the host rules did not run, and why. */
+void
+hp_host_rules_skipped(const HpDocument *hdoc, HpDiagList *diags, const gchar *why)
+{
+	xmlNode *root = xmlDocGetRootElement(hdoc->doc);
+	guint line = 1, col = 1;
+	if (root != NULL)
+		hp_document_locate(hdoc, root, NULL, &line, &col);
+	hp_diag_list_add(diags, "host-checks-skipped", line, col, NULL, "host checks skipped: %s", why);
+}

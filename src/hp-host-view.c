@@ -1,0 +1,251 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include "hp-host-view.h"
+
+#include <string.h>
+
+#include "hp-error.h"
+
+typedef struct {
+	HpPciDevice *dev; /* NULL: not there, see error */
+	GError *error;
+} HpDeviceEntry;
+
+struct _HpHostView {
+	HpHost *host;              /* owned */
+	GHashTable *devices;       /* address key -> HpDeviceEntry */
+	gboolean modalias_tried;
+	HpModAlias *modalias;
+	GError *modalias_error;
+	gboolean ids_tried;
+	HpPciIds *ids;
+	GHashTable *links_by_group; /* group -> GArray of addresses, for trees without iommu_groups/ */
+};
+
+static void
+hp_device_entry_free(gpointer data)
+{
+	HpDeviceEntry *entry = data;
+	hp_pci_device_free(entry->dev);
+	g_clear_error(&entry->error);
+	g_free(entry);
+}
+
+/* Takes @host. */
+HpHostView *
+hp_host_view_new(HpHost *host)
+{
+	HpHostView *view = g_new0(HpHostView, 1);
+	view->host = host;
+	view->devices = g_hash_table_new_full(g_int64_hash, g_int64_equal, g_free, hp_device_entry_free);
+	return view;
+}
+
+void
+hp_host_view_free(HpHostView *view)
+{
+	if (view == NULL)
+		return;
+	hp_host_free(view->host);
+	g_hash_table_unref(view->devices);
+	hp_modalias_free(view->modalias);
+	g_clear_error(&view->modalias_error);
+	hp_pci_ids_free(view->ids);
+	if (view->links_by_group != NULL)
+		g_hash_table_unref(view->links_by_group);
+	g_free(view);
+}
+
+const HpHost *
+hp_host_view_get_host(const HpHostView *view)
+{
+	return view->host;
+}
+
+/* The host has a PCI sysfs at all. */
+gboolean
+hp_host_view_has_pci(const HpHostView *view)
+{
+	return hp_host_exists(view->host, "sys/bus/pci/devices");
+}
+
+/**
+ * hp_host_view_device:
+ * @ret_error: (out) (optional): why the device is not there
+ *
+ * Returns: (transfer none) (nullable): the device, read once per view.
+ */
+const HpPciDevice *
+hp_host_view_device(HpHostView *view, const HpPciAddress *addr, const GError **ret_error)
+{
+	gint64 key = (gint64)hp_pci_address_key(addr);
+	HpDeviceEntry *entry = g_hash_table_lookup(view->devices, &key);
+	if (entry == NULL) {
+		entry = g_new0(HpDeviceEntry, 1);
+		entry->dev = hp_pci_device_read(view->host, addr, &entry->error);
+		g_hash_table_insert(view->devices, g_memdup2(&key, sizeof(key)), entry);
+	}
+	if (ret_error != NULL)
+		*ret_error = entry->error;
+	return entry->dev;
+}
+
+/* modules.alias for the host's release, read at most once per view. */
+const HpModAlias *
+hp_host_view_modalias(HpHostView *view, const GError **ret_error)
+{
+	if (!view->modalias_tried) {
+		view->modalias_tried = TRUE;
+		view->modalias = hp_modalias_load(view->host, &view->modalias_error);
+	}
+	if (ret_error != NULL)
+		*ret_error = view->modalias_error;
+	return view->modalias;
+}
+
+/* "0001:09:00.2 (Broadcom NetXtreme BCM5719 …, bound to tg3)" */
+gchar *
+hp_host_view_describe(HpHostView *view, const HpPciDevice *dev)
+{
+	g_autofree gchar *name = NULL;
+	g_autofree gchar *driver = NULL;
+
+	if (!view->ids_tried) {
+		view->ids_tried = TRUE;
+		if (hp_host_get_pci_ids(view->host) != NULL)
+			view->ids = hp_pci_ids_load(hp_host_get_pci_ids(view->host), NULL);
+	}
+	if (dev->ids_known)
+		name = hp_pci_ids_describe(view->ids, dev->vendor, dev->device);
+	driver = dev->driver != NULL ? g_strdup_printf("bound to %s", dev->driver) : g_strdup("no driver");
+	if (name != NULL)
+		return g_strdup_printf("%s (%s, %s)", dev->bdf, name, driver);
+	return g_strdup_printf("%s (%s)", dev->bdf, driver);
+}
+
+static void
+hp_host_view_index_links(HpHostView *view)
+{
+	g_autoptr(GPtrArray) names = NULL;
+
+	view->links_by_group = g_hash_table_new_full(g_direct_hash, g_direct_equal, NULL, (GDestroyNotify)g_array_unref);
+	names = hp_host_list_dir(view->host, "sys/bus/pci/devices", NULL);
+	for (guint i = 0; names != NULL && i < names->len; i++) {
+		HpPciAddress addr;
+		g_autofree gchar *rel = NULL;
+		g_autofree gchar *group = NULL;
+		guint64 n = 0;
+		GArray *members;
+
+		if (!hp_pci_address_parse_bdf(g_ptr_array_index(names, i), &addr))
+			continue;
+		rel = hp_pci_device_rel(&addr, "iommu_group");
+		group = hp_host_link_name(view->host, rel, NULL);
+		if (group == NULL || !g_ascii_string_to_unsigned(group, 10, 0, G_MAXINT, &n, NULL))
+			continue;
+		members = g_hash_table_lookup(view->links_by_group, GINT_TO_POINTER((gint)n));
+		if (members == NULL) {
+			members = g_array_new(FALSE, FALSE, sizeof(HpPciAddress));
+			g_hash_table_insert(view->links_by_group, GINT_TO_POINTER((gint)n), members);
+		}
+		g_array_append_val(members, addr);
+	}
+}
+
+/**
+ * hp_host_view_group_members:
+ * @group: an IOMMU group number
+ *
+ * The group's devices from sys/kernel/iommu_groups/N/devices; where that is
+ * missing (a partial snapshot), the devices whose iommu_group link names N.
+ *
+ * Returns: (transfer full) (element-type HpPciAddress): the members, sorted.
+ */
+GArray *
+hp_host_view_group_members(HpHostView *view, gint group)
+{
+	g_autofree gchar *rel = g_strdup_printf("sys/kernel/iommu_groups/%d/devices", group);
+	g_autoptr(GPtrArray) names = hp_host_list_dir(view->host, rel, NULL);
+	GArray *members = g_array_new(FALSE, FALSE, sizeof(HpPciAddress));
+
+	if (names != NULL) {
+		for (guint i = 0; i < names->len; i++) {
+			HpPciAddress addr;
+			if (hp_pci_address_parse_bdf(g_ptr_array_index(names, i), &addr))
+				g_array_append_val(members, addr);
+		}
+		return members;
+	}
+	if (view->links_by_group == NULL)
+		hp_host_view_index_links(view);
+	{
+		GArray *found = g_hash_table_lookup(view->links_by_group, GINT_TO_POINTER(group));
+		if (found != NULL)
+			g_array_append_vals(members, found->data, found->len);
+	}
+	return members;
+}
+
+/* The module behind a driver: its sys/bus/pci/drivers/NAME/module link, or
+ * else the driver's own name with '-' as '_'. */
+gchar *
+hp_host_view_driver_module(HpHostView *view, const gchar *driver)
+{
+	g_autofree gchar *rel = g_strdup_printf("sys/bus/pci/drivers/%s/module", driver);
+	gchar *module = strchr(driver, '/') == NULL ? hp_host_link_name(view->host, rel, NULL) : NULL;
+	return module != NULL ? module : hp_modalias_module_name(driver);
+}
+
+/**
+ * hp_host_view_classify:
+ *
+ * Is the device's driver a VFIO driver? Strongest evidence first: vfio-pci
+ * itself; a vfio-dev/ directory; the driver's module has vfio_pci: aliases;
+ * only then a name that contains "vfio".
+ */
+HpVfioClass
+hp_host_view_classify(HpHostView *view, const HpPciDevice *dev)
+{
+	const HpModAlias *ma;
+	g_autofree gchar *module = NULL;
+
+	if (dev->driver == NULL)
+		return HP_VFIO_NO;
+	if (g_strcmp0(dev->driver, "vfio-pci") == 0)
+		return HP_VFIO_EXACT;
+	if (dev->has_vfio_dev)
+		return HP_VFIO_VFIO_DEV;
+	module = hp_host_view_driver_module(view, dev->driver);
+	ma = hp_host_view_modalias(view, NULL);
+	if (ma != NULL && hp_modalias_module_is_vfio(ma, module))
+		return HP_VFIO_ALIASES;
+	if (strstr(dev->driver, "vfio") != NULL)
+		return HP_VFIO_BY_NAME;
+	return HP_VFIO_NO;
+}
+
+/* A driver the host has registered, or a module it can load, by this name
+ * (dashes and underscores alike). */
+gboolean
+hp_host_view_has_driver_or_module(HpHostView *view, const gchar *name)
+{
+	g_autofree gchar *under = hp_modalias_module_name(name);
+	g_autofree gchar *dash = g_strdup(name);
+	const HpModAlias *ma;
+
+	if (strchr(name, '/') != NULL || g_strcmp0(name, "..") == 0 || g_strcmp0(name, ".") == 0)
+		return FALSE;
+	g_strdelimit(dash, "_", '-');
+	for (guint i = 0; i < 3; i++) {
+		const gchar *n = i == 0 ? name : (i == 1 ? under : dash);
+		g_autofree gchar *drv = g_strdup_printf("sys/bus/pci/drivers/%s", n);
+		if (hp_host_exists(view->host, drv))
+			return TRUE;
+	}
+	{
+		g_autofree gchar *mod = g_strdup_printf("sys/module/%s", under);
+		if (hp_host_exists(view->host, mod))
+			return TRUE;
+	}
+	ma = hp_host_view_modalias(view, NULL);
+	return ma != NULL && hp_modalias_has_module(ma, under);
+}

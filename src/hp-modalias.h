@@ -1,0 +1,39 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+#include <glib.h>
+
+#include "hp-host.h"
+
+G_BEGIN_DECLS
+
+/* The fields of a PCI modalias, `pci:v…d…sv…sd…bc…sc…i…`, in that order. */
+#define HP_MODALIAS_FIELDS 7
+
+/* One `alias vfio_pci:PATTERN MODULE` line: a VFIO (variant) driver. */
+typedef struct {
+	gchar *fields[HP_MODALIAS_FIELDS]; /* glob patterns */
+	gchar *module;                     /* as written, e.g. mlx5_vfio_pci */
+	guint wildcards;                   /* fields that are globs */
+	guint line;
+} HpVfioAlias;
+
+typedef struct {
+	GPtrArray *vfio;      /* of HpVfioAlias, in file order */
+	GHashTable *modules;  /* every module named (underscored) -> TRUE if it has vfio_pci: aliases */
+	guint malformed;      /* alias lines ignored */
+	guint first_malformed_line;
+} HpModAlias;
+
+HpModAlias *hp_modalias_new_from_data(const gchar *data, gsize len);
+HpModAlias *hp_modalias_load(const HpHost *host, GError **error);
+void hp_modalias_free(HpModAlias *ma);
+gchar *hp_modalias_module_name(const gchar *name);
+gboolean hp_modalias_has_module(const HpModAlias *ma, const gchar *name);
+gboolean hp_modalias_module_is_vfio(const HpModAlias *ma, const gchar *name);
+gboolean hp_modalias_split(const gchar *str, gchar **ret_fields);
+const HpVfioAlias *hp_modalias_match_vfio(const HpModAlias *ma, const gchar *modalias);
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(HpModAlias, hp_modalias_free)
+
+G_END_DECLS

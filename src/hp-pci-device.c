@@ -1,0 +1,198 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include "hp-pci-device.h"
+
+#include <string.h>
+
+#include "hp-error.h"
+#include "hp-pci-address.h"
+
+/* sys/bus/pci/devices/BDF[/attr], inside the host root */
+gchar *
+hp_pci_device_rel(const HpPciAddress *addr, const gchar *attr)
+{
+	gchar bdf[HP_PCI_ADDRESS_STRLEN];
+	hp_pci_address_to_string(addr, bdf);
+	if (attr == NULL)
+		return g_strdup_printf("sys/bus/pci/devices/%s", bdf);
+	return g_strdup_printf("sys/bus/pci/devices/%s/%s", bdf, attr);
+}
+
+static void
+hp_pci_device_problem(HpPciDevice *dev, const gchar *fmt, ...) G_GNUC_PRINTF(2, 3);
+
+static void
+hp_pci_device_problem(HpPciDevice *dev, const gchar *fmt, ...)
+{
+	va_list args;
+	va_start(args, fmt);
+	g_ptr_array_add(dev->problems, g_strdup_vprintf(fmt, args));
+	va_end(args);
+}
+
+/* A sysfs hex attribute such as `0x14e4`; FALSE (and a problem) if garbled. */
+static gboolean
+hp_pci_device_read_hex(const HpHost *host, HpPciDevice *dev, const gchar *attr, guint64 max, guint64 *ret)
+{
+	g_autofree gchar *rel = hp_pci_device_rel(&dev->addr, attr);
+	g_autoptr(GError) error = NULL;
+	g_autofree gchar *line = hp_host_read_line(host, rel, &error);
+	guint64 v = 0;
+	const gchar *p;
+
+	if (line == NULL) {
+		if (!g_error_matches(error, HP_ERROR, HP_ERROR_NOT_FOUND))
+			hp_pci_device_problem(dev, "%s", error->message);
+		else
+			hp_pci_device_problem(dev, "%s is missing", attr);
+		return FALSE;
+	}
+	p = line;
+	if (p[0] == '0' && (p[1] == 'x' || p[1] == 'X'))
+		p += 2;
+	if (*p == '\0' || strlen(p) > 16 || !g_ascii_string_to_unsigned(p, 16, 0, max, &v, NULL)) {
+		g_autofree gchar *shown = g_strescape(line, NULL);
+		hp_pci_device_problem(dev, "%s holds '%.40s', not a hex number", attr, shown);
+		return FALSE;
+	}
+	*ret = v;
+	return TRUE;
+}
+
+/* The name a link leads to (driver, iommu group), or NULL when absent. */
+static gchar *
+hp_pci_device_link(const HpHost *host, HpPciDevice *dev, const gchar *attr)
+{
+	g_autofree gchar *rel = hp_pci_device_rel(&dev->addr, attr);
+	g_autoptr(GError) error = NULL;
+	gchar *name = hp_host_link_name(host, rel, &error);
+	if (name == NULL && !g_error_matches(error, HP_ERROR, HP_ERROR_NOT_FOUND))
+		hp_pci_device_problem(dev, "%s", error->message);
+	return name;
+}
+
+/**
+ * hp_pci_device_read:
+ * @host: the host context
+ * @addr: the function
+ *
+ * Reads what there is; files that are missing or garbled leave their fields
+ * unknown and are listed in `problems`.
+ *
+ * Returns: (transfer full) (nullable): the device, or %NULL with
+ * HP_ERROR_NOT_FOUND when the host has no such device (or another error
+ * when its directory cannot be reached inside the root).
+ */
+HpPciDevice *
+hp_pci_device_read(const HpHost *host, const HpPciAddress *addr, GError **error)
+{
+	g_autoptr(HpPciDevice) dev = g_new0(HpPciDevice, 1);
+	g_autofree gchar *dir_rel = hp_pci_device_rel(addr, NULL);
+	g_autofree gchar *dir = hp_host_resolve(host, dir_rel, error);
+	g_autofree gchar *group = NULL;
+	g_autofree gchar *config = NULL;
+	g_autofree gchar *config_rel = NULL;
+	g_autoptr(GError) config_error = NULL;
+	gsize config_len = 0;
+	guint64 v = 0, d = 0, sv = 0, sd = 0, cls = 0;
+
+	if (dir == NULL)
+		return NULL;
+	if (!g_file_test(dir, G_FILE_TEST_IS_DIR)) {
+		gchar bdf[HP_PCI_ADDRESS_STRLEN];
+		g_set_error(error, HP_ERROR, HP_ERROR_NOT_FOUND, "no PCI device %s",
+			    hp_pci_address_to_string(addr, bdf));
+		return NULL;
+	}
+	dev->addr = *addr;
+	hp_pci_address_to_string(addr, dev->bdf);
+	dev->problems = g_ptr_array_new_with_free_func(g_free);
+	dev->header_type = -1;
+	dev->iommu_group = -1;
+
+	dev->ids_known = hp_pci_device_read_hex(host, dev, "vendor", 0xffff, &v) &&
+			 hp_pci_device_read_hex(host, dev, "device", 0xffff, &d);
+	dev->vendor = (guint)v;
+	dev->device = (guint)d;
+	if (hp_pci_device_read_hex(host, dev, "subsystem_vendor", 0xffff, &sv) &&
+	    hp_pci_device_read_hex(host, dev, "subsystem_device", 0xffff, &sd)) {
+		dev->subsystem_vendor = (guint)sv;
+		dev->subsystem_device = (guint)sd;
+	}
+	dev->class_known = hp_pci_device_read_hex(host, dev, "class", 0xffffff, &cls);
+	dev->class_code = (guint32)cls;
+	{
+		g_autofree gchar *rel = hp_pci_device_rel(addr, "modalias");
+		g_autoptr(GError) e = NULL;
+		g_autofree gchar *line = hp_host_read_line(host, rel, &e);
+		if (line != NULL && g_str_has_prefix(line, "pci:") && g_utf8_validate(line, -1, NULL) && strlen(line) < 128)
+			dev->modalias = g_steal_pointer(&line);
+		else if (line != NULL)
+			hp_pci_device_problem(dev, "modalias is garbled");
+	}
+
+	config_rel = hp_pci_device_rel(addr, "config");
+	if (hp_host_read(host, config_rel, 64, &config, &config_len, &config_error)) {
+		if (config_len > 0x0e)
+			dev->header_type = (guint8)config[0x0e];
+		else
+			hp_pci_device_problem(dev, "config is %" G_GSIZE_FORMAT " bytes, too short for its header", config_len);
+	}
+
+	dev->driver = hp_pci_device_link(host, dev, "driver");
+	group = hp_pci_device_link(host, dev, "iommu_group");
+	if (group != NULL) {
+		guint64 n = 0;
+		if (g_ascii_string_to_unsigned(group, 10, 0, G_MAXINT, &n, NULL))
+			dev->iommu_group = (gint)n;
+		else
+			hp_pci_device_problem(dev, "iommu_group leads to '%s', not a group number", group);
+	}
+	{
+		g_autofree gchar *rel = hp_pci_device_rel(addr, "physfn");
+		g_autofree gchar *real = hp_host_resolve(host, rel, NULL);
+		dev->is_vf = real != NULL && g_file_test(real, G_FILE_TEST_IS_DIR);
+	}
+	{
+		g_autofree gchar *rel = hp_pci_device_rel(addr, "vfio-dev");
+		dev->has_vfio_dev = hp_host_exists(host, rel);
+	}
+	{
+		g_autoptr(GPtrArray) names = hp_host_list_dir(host, dir_rel, NULL);
+		for (guint i = 0; names != NULL && i < names->len; i++) {
+			if (g_str_has_prefix(g_ptr_array_index(names, i), "virtfn"))
+				dev->num_vfs++;
+		}
+	}
+	return g_steal_pointer(&dev);
+}
+
+void
+hp_pci_device_free(HpPciDevice *dev)
+{
+	if (dev == NULL)
+		return;
+	g_free(dev->modalias);
+	g_free(dev->driver);
+	if (dev->problems != NULL)
+		g_ptr_array_unref(dev->problems);
+	g_free(dev);
+}
+
+/* A bridge or root port: header type 1, a bridge class, or pcieport. */
+gboolean
+hp_pci_device_is_bridge(const HpPciDevice *dev)
+{
+	if (dev->header_type >= 0 && (dev->header_type & 0x7f) == 1)
+		return TRUE;
+	if (dev->class_known && (dev->class_code >> 8) == 0x0604)
+		return TRUE;
+	return g_strcmp0(dev->driver, "pcieport") == 0;
+}
+
+/* Bit 0x80 of the header type; *ret_known FALSE when config could not say. */
+gboolean
+hp_pci_device_multifunction_bit(const HpPciDevice *dev, gboolean *ret_known)
+{
+	*ret_known = dev->header_type >= 0;
+	return dev->header_type >= 0 && (dev->header_type & 0x80) != 0;
+}
