@@ -1,0 +1,137 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: LGPL-2.1-or-later
+"""Host checks through the real binary: the skip note, --root errors, hostile
+host trees, this machine's real /sys, and real machines' snapshots."""
+import glob
+import json
+import os
+import subprocess
+import sys
+import tarfile
+import tempfile
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "hosts"))
+from hptest import SHARED, SRCDIR, Tap, run  # noqa: E402
+import mkhost  # noqa: E402
+
+HOSTS = os.path.join(SRCDIR, "tests", "hosts")
+NOLV = ["--no-libvirt-schemas"]
+
+
+def domain(addrs, managed="yes"):
+    devs = ""
+    for a in addrs:
+        d, b, rest = a.split(":")
+        s, f = rest.split(".")
+        devs += (f"    <hostdev mode='subsystem' type='pci' managed='{managed}'>\n"
+                 f"      <source><address domain='0x{d}' bus='0x{b}' slot='0x{s}' function='0x{f}'/></source>\n"
+                 "    </hostdev>\n")
+    return f"<domain type='kvm'>\n  <name>t</name>\n  <devices>\n{devs}  </devices>\n</domain>\n"
+
+
+def validate(args, xml, env=None):
+    rc, out, err = run(["validate", "--format", "json"] + NOLV + args + ["-"], stdin=xml.encode(), env=env)
+    try:
+        diags = json.loads(out)["files"][0]["diagnostics"]
+    except (ValueError, KeyError, IndexError):
+        diags = None
+    return rc, diags, out, err
+
+
+def main():
+    tap = Tap()
+    with tempfile.TemporaryDirectory() as tmp:
+        # --- no PCI sysfs and no --root: one note, not an error
+        empty = os.path.join(tmp, "empty")
+        os.makedirs(empty)
+        rc, diags, out, err = validate([], domain(["0000:01:00.0"]), env={"HOSTDEV_PREFLIGHT_DEFAULT_ROOT": empty})
+        tap.ok(rc == 0 and [d["rule"] for d in diags] == ["host-checks-skipped"] and diags[0]["severity"] == "note",
+               "no PCI sysfs: host-checks-skipped note, exit 0", out + err)
+        rc, diags, out, err = validate(["--no-host"], domain(["0000:01:00.0"]), env={"HOSTDEV_PREFLIGHT_DEFAULT_ROOT": empty})
+        tap.ok(rc == 0 and diags == [], "--no-host: silent", out + err)
+        rc, diags, out, err = validate(["--root", empty], domain(["0000:01:00.0"]))
+        tap.ok(rc == 1 and [d["rule"] for d in diags] == ["host-device-not-found"],
+               "--root without PCI sysfs: the device is not found", out + err)
+        rc, diags, out, err = validate(["--root", os.path.join(tmp, "nope")], domain(["0000:01:00.0"]))
+        tap.ok(rc == 2 and "nope" in err, "--root that does not exist: exit 2", err)
+        rc, diags, out, err = validate(["--root", empty, "--no-host"], domain(["0000:01:00.0"]))
+        tap.ok(rc == 2, "--root with --no-host: exit 2", err)
+
+        # --- the JSON device field names the device the finding is about
+        bcm = os.path.join(tmp, "bcm5719")
+        mkhost.build(os.path.join(HOSTS, "bcm5719.host"), bcm)
+        rc, diags, out, err = validate(["--root", bcm, "--kernel-release", "6.12.0-hp"], domain(["0001:09:00.0", "0001:09:00.1"]))
+        devs = sorted(d["device"] for d in diags if d["rule"] == "multifunction-incomplete")
+        tap.ok(rc == 1 and devs == ["0001:09:00.2", "0001:09:00.3"],
+               "multifunction-incomplete names each missing function", out)
+        shared = os.path.join(tmp, "gpu-shared")
+        mkhost.build(os.path.join(HOSTS, "gpu-shared.host"), shared)
+        rc, diags, out, err = validate(["--root", shared, "--kernel-release", "6.12.0-hp"], domain(["0000:01:00.0", "0000:01:00.1"]))
+        tap.ok(rc == 1 and [(d["rule"], d.get("device")) for d in diags or []] == [("iommu-group-not-viable", "0000:02:00.0")],
+               "iommu-group-not-viable names the offending member", out)
+
+        # --- hostile host trees: a finding each, nothing read outside the root
+        hostile = os.path.join(tmp, "hostile")
+        mkhost.build(os.path.join(HOSTS, "hostile.host"), hostile)
+        alias = os.path.join(hostile, "lib", "modules", "6.12.0-hp", "modules.alias")
+        with open(alias, "ab") as f:
+            f.write(b"alias " + b"x" * (1 << 20) + b" huge\n\x00\x01\x02\xff\xfe junk\n")
+        addrs = ["0000:01:00.0", "0000:02:00.0", "0000:03:00.0", "0000:04:00.0", "0000:05:00.0"]
+        rc, diags, out, err = validate(["--root", hostile, "--kernel-release", "6.12.0-hp"], domain(addrs, managed="no"))
+        tap.ok(rc == 1 and diags is not None and err == "", "hostile tree: exit 1, no crash", out + err)
+        about = {}
+        for d in diags or []:
+            about.setdefault(d.get("device"), []).append(d["rule"])
+        tap.ok("managed-no-not-bound" in about.get("0000:01:00.0", []) and "leads out of the host root" in out,
+               "a driver link out of the root: not followed, said", out)
+        tap.ok("iommu-missing" in about.get("0000:02:00.0", []) and "outside the host root" in out,
+               "an absolute iommu_group link: not followed, said", out)
+        tap.ok("managed-no-not-bound" in about.get("0000:03:00.0", []) and "symbolic links" in out,
+               "a driver link loop: said", out)
+        tap.ok("multifunction-incomplete" in about.get("0000:04:00.1", []) and "too short" in out,
+               "a short config: multifunction taken from the functions present", out)
+        tap.ok("host-device-not-found" in about.get("0000:05:00.0", []),
+               "a device link out of the root: not found", out)
+        tap.ok("root:" not in out and "/etc" not in out.replace("leads to '/etc'", "").replace("link to /etc", ""),
+               "nothing of /etc read", out)
+
+        # --- this machine's /sys, when it has PCI devices
+        real = sorted(os.listdir("/sys/bus/pci/devices")) if os.path.isdir("/sys/bus/pci/devices") else []
+        if real:
+            rc, diags, out, err = validate([], domain(real[:2]))
+            devices = {d.get("device") for d in diags or []} - {None}
+            tap.ok(rc in (0, 1) and err == "" and diags is not None and devices <= set(real[:2])
+                   and not any(d["rule"] == "host-device-not-found" for d in diags),
+                   f"this machine's /sys: {', '.join(real[:2])} found, findings only about them", out + err)
+            rc, diags, out, err = validate([], domain(["00ff:1f:1f.7"]))
+            tap.ok(rc == 1 and [d["rule"] for d in diags] == ["host-device-not-found"],
+                   "this machine's /sys: a device it lacks is not found", out + err)
+        else:
+            tap.skip("this machine's /sys", "no PCI devices here")
+
+        # --- snapshots of real machines (../shared/hosts-real)
+        snaps = sorted(glob.glob(os.path.join(SHARED, "hosts-real", "*.tar.gz")))
+        if not snaps:
+            tap.skip("real snapshots", f"none in {SHARED}/hosts-real")
+        for snap in snaps:
+            name = os.path.basename(snap)[:-7]
+            root = os.path.join(tmp, "snap-" + name)
+            os.makedirs(root)
+            with tarfile.open(snap) as t:
+                t.extractall(root, filter="tar") if hasattr(tarfile, "data_filter") else t.extractall(root)
+            # the archive may hold the root one level down
+            inner = [p for p in glob.glob(os.path.join(root, "*")) if os.path.isdir(os.path.join(p, "sys"))]
+            if not os.path.isdir(os.path.join(root, "sys")) and inner:
+                root = inner[0]
+            devs = sorted(os.listdir(os.path.join(root, "sys", "bus", "pci", "devices")))
+            rc, diags, out, err = validate(["--root", root, "--kernel-release", "none"], domain(devs))
+            found = [d for d in diags or [] if d["rule"] == "host-device-not-found"]
+            tap.ok(rc in (0, 1) and err == "" and diags is not None and not found,
+                   f"snapshot {name}: {len(devs)} devices checked, {len(diags or [])} findings, no crash",
+                   out[:3000] + err)
+    tap.done()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,259 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include "hp-test.h"
+
+#include <glib/gstdio.h>
+#include <unistd.h>
+
+#include "hp-host-view.h"
+
+static gchar *root;
+
+static void
+mk(const gchar *rel, const gchar *content, gssize len)
+{
+	g_autofree gchar *path = g_build_filename(root, rel, NULL);
+	g_autofree gchar *dir = g_path_get_dirname(path);
+	g_mkdir_with_parents(dir, 0755);
+	g_assert(g_file_set_contents(path, content, len, NULL));
+}
+
+static void
+ln(const gchar *rel, const gchar *target)
+{
+	g_autofree gchar *path = g_build_filename(root, rel, NULL);
+	g_autofree gchar *dir = g_path_get_dirname(path);
+	g_mkdir_with_parents(dir, 0755);
+	g_assert(symlink(target, path) == 0);
+}
+
+/* A device under sys/devices/pci0000:00 with the usual files. */
+static void
+device(const gchar *bdf, const gchar *vendor, const gchar *driver, gint group, guint8 header, gboolean group_dir)
+{
+	g_autofree gchar *d = g_strdup_printf("sys/devices/pci0000:00/%s", bdf);
+	g_autofree gchar *f = NULL;
+	gchar config[64] = {0};
+
+	config[0x0e] = (gchar)header;
+	f = g_strdup_printf("%s/vendor", d);
+	mk(f, vendor, -1);
+	g_clear_pointer(&f, g_free);
+	f = g_strdup_printf("%s/device", d);
+	mk(f, "0x1657\n", -1);
+	g_clear_pointer(&f, g_free);
+	f = g_strdup_printf("%s/subsystem_vendor", d);
+	mk(f, "0x15b3\n", -1);
+	g_clear_pointer(&f, g_free);
+	f = g_strdup_printf("%s/subsystem_device", d);
+	mk(f, "0x0052\n", -1);
+	g_clear_pointer(&f, g_free);
+	f = g_strdup_printf("%s/class", d);
+	mk(f, "0x020000\n", -1);
+	g_clear_pointer(&f, g_free);
+	f = g_strdup_printf("%s/modalias", d);
+	mk(f, "pci:v000015B3d0000101Esv000015B3sd00000052bc02sc00i00\n", -1);
+	g_clear_pointer(&f, g_free);
+	f = g_strdup_printf("%s/config", d);
+	mk(f, config, sizeof(config));
+	g_clear_pointer(&f, g_free);
+	f = g_strdup_printf("sys/bus/pci/devices/%s", bdf);
+	{
+		g_autofree gchar *t = g_strdup_printf("../../../devices/pci0000:00/%s", bdf);
+		ln(f, t);
+	}
+	g_clear_pointer(&f, g_free);
+	if (driver != NULL) {
+		g_autofree gchar *t = g_strdup_printf("../../../bus/pci/drivers/%s", driver);
+		g_autofree gchar *drvdir = g_strdup_printf("sys/bus/pci/drivers/%s/bind", driver);
+		mk(drvdir, "", -1);
+		f = g_strdup_printf("%s/driver", d);
+		ln(f, t);
+		g_clear_pointer(&f, g_free);
+	}
+	if (group >= 0) {
+		g_autofree gchar *t = g_strdup_printf("../../../kernel/iommu_groups/%d", group);
+		f = g_strdup_printf("%s/iommu_group", d);
+		ln(f, t);
+		g_clear_pointer(&f, g_free);
+		if (group_dir) {
+			g_autofree gchar *m = g_strdup_printf("sys/kernel/iommu_groups/%d/devices/%s", group, bdf);
+			g_autofree gchar *mt = g_strdup_printf("../../../../devices/pci0000:00/%s", bdf);
+			ln(m, mt);
+		}
+	}
+}
+
+static int
+setup(void **state)
+{
+	root = g_dir_make_tmp("hp-view-XXXXXX", NULL);
+	device("0000:01:00.0", "0x15b3\n", "mlx5_core", 3, 0x80, TRUE);
+	device("0000:01:00.1", "0x15b3\n", "vfio-pci", 3, 0x80, TRUE);
+	device("0000:01:00.2", "0x15b3\n", "mlx5_vfio_pci", 4, 0x00, TRUE);
+	device("0000:01:00.3", "0x15b3\n", "acme_vfio", 5, 0x00, TRUE);
+	device("0000:01:00.4", "0x15b3\n", "vfiodev_drv", 5, 0x00, TRUE);
+	mk("sys/devices/pci0000:00/0000:01:00.4/vfio-dev/vfio3/dev", "", -1);
+	ln("sys/devices/pci0000:00/0000:01:00.2/physfn", "../0000:01:00.0");
+	/* garbled: a short config, junk in vendor, no group dir */
+	device("0000:02:00.0", "zz-not-hex\n", NULL, 9, 0, FALSE);
+	mk("sys/devices/pci0000:00/0000:02:00.0/config", "\x01\x02", 2);
+	device("0000:02:00.1", "0x8086\n", "e1000e", 9, 0, FALSE);
+	/* modules: vfio-pci's module is vfio_pci; mlx5_vfio_pci is a variant */
+	ln("sys/bus/pci/drivers/vfio-pci/module", "../../../../module/vfio_pci");
+	mk("sys/module/vfio_pci/refcnt", "1\n", -1);
+	mk("sys/module/loaded_only/refcnt", "1\n", -1);
+	mk("lib/modules/6.1.0/modules.alias",
+	   "alias vfio_pci:v*d*sv*sd*bc*sc*i* vfio_pci\n"
+	   "alias vfio_pci:v000015B3d0000101Esv*sd*bc*sc*i* mlx5_vfio_pci\n"
+	   "alias pci:v000015B3d0000101Esv*sd*bc*sc*i* mlx5_core\n"
+	   "alias pci:v*d*sv*sd*bc*sc*i* not_loaded_mod\n",
+	   -1);
+	mk("pci.ids", "15b3  Mellanox Technologies\n\t1657  Made-up Adapter\n8086  Intel Corporation\n", -1);
+	return 0;
+}
+
+static int
+teardown(void **state)
+{
+	g_autofree gchar *cmd = g_strdup_printf("rm -rf '%s'", root);
+	g_assert(system(cmd) == 0);
+	g_clear_pointer(&root, g_free);
+	return 0;
+}
+
+static HpHostView *
+view_new(void)
+{
+	HpHost *host = hp_host_new(root, "6.1.0", NULL);
+	g_autofree gchar *ids = g_build_filename(root, "pci.ids", NULL);
+	hp_host_set_pci_ids(host, ids);
+	return hp_host_view_new(host);
+}
+
+static const HpPciDevice *
+dev(HpHostView *view, const gchar *bdf)
+{
+	HpPciAddress a;
+	g_assert(hp_pci_address_parse_bdf(bdf, &a));
+	return hp_host_view_device(view, &a, NULL);
+}
+
+static void
+test_device(void **state)
+{
+	g_autoptr(HpHostView) view = view_new();
+	const HpPciDevice *d = dev(view, "0000:01:00.0");
+	const HpPciDevice *vf = dev(view, "0000:01:00.2");
+	gboolean known = FALSE;
+	HpPciAddress none = {0, 0x42, 0, 0};
+	const GError *error = NULL;
+
+	assert_true(hp_host_view_has_pci(view));
+	assert_non_null(d);
+	assert_true(d->ids_known);
+	assert_int_equal(d->vendor, 0x15b3);
+	assert_int_equal(d->device, 0x1657);
+	assert_int_equal(d->class_code, 0x020000);
+	assert_string_equal(d->driver, "mlx5_core");
+	assert_int_equal(d->iommu_group, 3);
+	assert_true(hp_pci_device_multifunction_bit(d, &known));
+	assert_true(known);
+	assert_false(d->is_vf);
+	assert_int_equal(d->problems->len, 0);
+	assert_true(vf->is_vf);
+	assert_ptr_equal(dev(view, "0000:01:00.0"), d); /* read once */
+	assert_null(hp_host_view_device(view, &none, &error));
+	assert_non_null(error);
+}
+
+static void
+test_garbled(void **state)
+{
+	g_autoptr(HpHostView) view = view_new();
+	const HpPciDevice *d = dev(view, "0000:02:00.0");
+	gboolean known = TRUE;
+	assert_non_null(d);
+	assert_false(d->ids_known);
+	assert_int_equal(d->header_type, -1);
+	assert_false(hp_pci_device_multifunction_bit(d, &known));
+	assert_false(known);
+	assert_int_equal(d->problems->len, 2); /* vendor, config */
+}
+
+static void
+test_group_members(void **state)
+{
+	g_autoptr(HpHostView) view = view_new();
+	g_autoptr(GArray) g3 = hp_host_view_group_members(view, 3);
+	g_autoptr(GArray) g9 = hp_host_view_group_members(view, 9); /* no group dir */
+	g_autoptr(GArray) g99 = hp_host_view_group_members(view, 99);
+	assert_int_equal(g3->len, 2);
+	assert_int_equal(g9->len, 2);
+	assert_int_equal(g_array_index(g9, HpPciAddress, 1).function, 1);
+	assert_int_equal(g99->len, 0);
+}
+
+static void
+test_classify(void **state)
+{
+	g_autoptr(HpHostView) view = view_new();
+	assert_int_equal(hp_host_view_classify(view, dev(view, "0000:01:00.0")), HP_VFIO_NO);
+	assert_int_equal(hp_host_view_classify(view, dev(view, "0000:01:00.1")), HP_VFIO_EXACT);
+	assert_int_equal(hp_host_view_classify(view, dev(view, "0000:01:00.2")), HP_VFIO_ALIASES);
+	assert_int_equal(hp_host_view_classify(view, dev(view, "0000:01:00.3")), HP_VFIO_BY_NAME);
+	assert_int_equal(hp_host_view_classify(view, dev(view, "0000:01:00.4")), HP_VFIO_VFIO_DEV);
+	assert_int_equal(hp_host_view_classify(view, dev(view, "0000:02:00.0")), HP_VFIO_NO);
+}
+
+static void
+test_driver_or_module(void **state)
+{
+	g_autoptr(HpHostView) view = view_new();
+	g_autofree gchar *m = hp_host_view_driver_module(view, "vfio-pci");
+	g_autofree gchar *m2 = hp_host_view_driver_module(view, "mlx5_core");
+	assert_string_equal(m, "vfio_pci");
+	assert_string_equal(m2, "mlx5_core");
+	assert_true(hp_host_view_has_driver_or_module(view, "vfio-pci"));
+	assert_true(hp_host_view_has_driver_or_module(view, "vfio_pci"));
+	assert_true(hp_host_view_has_driver_or_module(view, "mlx5-vfio-pci"));
+	assert_true(hp_host_view_has_driver_or_module(view, "loaded_only"));
+	assert_true(hp_host_view_has_driver_or_module(view, "not-loaded-mod"));
+	assert_false(hp_host_view_has_driver_or_module(view, "nonesuch"));
+	assert_false(hp_host_view_has_driver_or_module(view, "../../etc"));
+}
+
+static void
+test_describe(void **state)
+{
+	g_autoptr(HpHostView) view = view_new();
+	g_autofree gchar *a = hp_host_view_describe(view, dev(view, "0000:01:00.0"));
+	g_autofree gchar *b = hp_host_view_describe(view, dev(view, "0000:02:00.0"));
+	g_autofree gchar *c = hp_host_view_describe(view, dev(view, "0000:02:00.1"));
+	assert_string_equal(a, "0000:01:00.0 (Mellanox Technologies Made-up Adapter, bound to mlx5_core)");
+	assert_string_equal(b, "0000:02:00.0 (no driver)");
+	assert_string_equal(c, "0000:02:00.1 ([8086:1657], bound to e1000e)");
+}
+
+static void
+test_modalias_once(void **state)
+{
+	g_autoptr(HpHostView) view = view_new();
+	const HpModAlias *a = hp_host_view_modalias(view, NULL);
+	assert_non_null(a);
+	assert_ptr_equal(hp_host_view_modalias(view, NULL), a);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test(test_device),
+	    cmocka_unit_test(test_garbled),
+	    cmocka_unit_test(test_group_members),
+	    cmocka_unit_test(test_classify),
+	    cmocka_unit_test(test_driver_or_module),
+	    cmocka_unit_test(test_describe),
+	    cmocka_unit_test(test_modalias_once),
+	};
+	return cmocka_run_group_tests_name("host-view", tests, setup, teardown);
+}

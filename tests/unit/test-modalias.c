@@ -1,0 +1,147 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include "hp-test.h"
+
+#include "hp-modalias.h"
+
+#define CX_VF "pci:v000015B3d0000101Esv000015B3sd00000052bc02sc00i00"
+#define BCM "pci:v000014E4d00001657sv000014E4sd00001657bc02sc00i00"
+
+static HpModAlias *
+load(const gchar *text)
+{
+	return hp_modalias_new_from_data(text, strlen(text));
+}
+
+static void
+test_generic_only(void **state)
+{
+	g_autoptr(HpModAlias) ma = load("alias vfio_pci:v*d*sv*sd*bc*sc*i* vfio_pci\nalias pci:v000014E4d00001657sv*sd*bc*sc*i* tg3\n");
+	const HpVfioAlias *a = hp_modalias_match_vfio(ma, BCM);
+	assert_non_null(a);
+	assert_string_equal(a->module, "vfio_pci");
+	assert_int_equal(a->wildcards, 7);
+	assert_true(hp_modalias_has_module(ma, "tg3"));
+	assert_false(hp_modalias_module_is_vfio(ma, "tg3"));
+	assert_true(hp_modalias_module_is_vfio(ma, "vfio-pci"));
+}
+
+static void
+test_specific_wins(void **state)
+{
+	g_autoptr(HpModAlias) ma = load("alias vfio_pci:v*d*sv*sd*bc*sc*i* vfio_pci\n"
+					"alias vfio_pci:v000015B3d0000101Esv*sd*bc*sc*i* mlx5_vfio_pci\n");
+	assert_string_equal(hp_modalias_match_vfio(ma, CX_VF)->module, "mlx5_vfio_pci");
+	assert_string_equal(hp_modalias_match_vfio(ma, BCM)->module, "vfio_pci");
+}
+
+static void
+test_tie_first_line(void **state)
+{
+	g_autoptr(HpModAlias) ma = load("alias vfio_pci:v000015B3d0000101Esv*sd*bc*sc*i* first_vfio_pci\n"
+					"alias vfio_pci:v000015B3d0000101Esv*sd*bc*sc*i* second_vfio_pci\n");
+	assert_string_equal(hp_modalias_match_vfio(ma, CX_VF)->module, "first_vfio_pci");
+}
+
+static void
+test_subsystem_and_class(void **state)
+{
+	g_autoptr(HpModAlias) ma = load("alias vfio_pci:v*d*sv*sd*bc*sc*i* vfio_pci\n"
+					"alias vfio_pci:v000015B3d*sv*sd*bc02sc00i* class_vfio\n"
+					"alias vfio_pci:v000015B3d0000101Esv000015B3sd00000052bc*sc*i* sub_vfio\n");
+	/* 3 wildcards beat 5 */
+	assert_string_equal(hp_modalias_match_vfio(ma, CX_VF)->module, "sub_vfio");
+	assert_string_equal(hp_modalias_match_vfio(ma, "pci:v000015B3d0000FFFFsv00000000sd00000000bc02sc00i00")->module,
+			    "class_vfio");
+}
+
+static void
+test_case(void **state)
+{
+	g_autoptr(HpModAlias) ma = load("alias vfio_pci:v000015b3d0000101esv*sd*bc*sc*i* lower_vfio\n");
+	assert_string_equal(hp_modalias_match_vfio(ma, CX_VF)->module, "lower_vfio");
+	assert_string_equal(hp_modalias_match_vfio(ma, "pci:v000015b3d0000101esv000015b3sd00000052bc02sc00i00")->module,
+			    "lower_vfio");
+}
+
+static void
+test_malformed(void **state)
+{
+	g_autoptr(GString) big = g_string_new("alias vfio_pci:v*d*sv*sd*bc*sc*i* vfio_pci\nalias vfio_pci:v*d*sv*sd*bc*sc*i*\n");
+	g_autoptr(HpModAlias) ma = NULL;
+	g_string_append(big, "alias vfio_pci:vXYZ nope\n\x01\x02\xff junk\n");
+	g_string_append_len(big, "alias a\0b c\n", 12);
+	for (guint i = 0; i < 1024 * 1024; i++)
+		g_string_append_c(big, 'x');
+	g_string_append(big, "\nalias pci:v*d*sv*sd*bc*sc*i* last\n");
+	ma = hp_modalias_new_from_data(big->str, big->len);
+	assert_int_equal(ma->vfio->len, 1);
+	assert_int_equal(ma->malformed, 5);
+	assert_int_equal(ma->first_malformed_line, 2);
+	assert_true(hp_modalias_has_module(ma, "last"));
+	assert_null(hp_modalias_match_vfio(ma, "garbage"));
+	assert_null(hp_modalias_match_vfio(ma, "pci:v0000"));
+}
+
+static void
+test_split(void **state)
+{
+	gchar *f[HP_MODALIAS_FIELDS];
+	assert_true(hp_modalias_split("v0000100Dd0000DDDDsv*sd*bc*sc*i*", f));
+	assert_string_equal(f[0], "0000100D");
+	assert_string_equal(f[1], "0000DDDD");
+	assert_string_equal(f[2], "*");
+	for (guint i = 0; i < HP_MODALIAS_FIELDS; i++)
+		g_free(f[i]);
+	/* lowercase hex 'd' is not taken for the device marker */
+	assert_true(hp_modalias_split("v0000100dd0000dddds*", f) == FALSE);
+	assert_true(hp_modalias_split("v0000100dd0000ddddsv*sd*bc*sc*i*", f));
+	assert_string_equal(f[0], "0000100d");
+	assert_string_equal(f[1], "0000dddd");
+	for (guint i = 0; i < HP_MODALIAS_FIELDS; i++)
+		g_free(f[i]);
+	assert_false(hp_modalias_split("v*d*sv*sd*bc*sc*i*extra", f));
+}
+
+static void
+test_real_file(void **state)
+{
+	const gchar *shared = g_getenv("HP_SHARED");
+	g_autofree gchar *path = g_build_filename(shared != NULL ? shared : "../shared", "kernel",
+						  "modules.alias.6.12.107+deb12-amd64", NULL);
+	g_autofree gchar *data = NULL;
+	g_autoptr(HpModAlias) ma = NULL;
+	gsize len = 0;
+	const HpVfioAlias *a;
+
+	if (!g_file_get_contents(path, &data, &len, NULL)) {
+		skip();
+		return;
+	}
+	ma = hp_modalias_new_from_data(data, len);
+	assert_int_equal(ma->malformed, 0);
+	assert_int_equal(ma->vfio->len, 1);
+	assert_true(g_hash_table_size(ma->modules) > 1000);
+	assert_true(hp_modalias_has_module(ma, "tg3"));
+	assert_true(hp_modalias_has_module(ma, "mlx5_core"));
+	assert_true(hp_modalias_module_is_vfio(ma, "vfio_pci"));
+	a = hp_modalias_match_vfio(ma, CX_VF);
+	assert_non_null(a);
+	assert_string_equal(a->module, "vfio_pci"); /* no variant drivers in Debian's build */
+	assert_int_equal(a->line, 21770);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test(test_generic_only),
+	    cmocka_unit_test(test_specific_wins),
+	    cmocka_unit_test(test_tie_first_line),
+	    cmocka_unit_test(test_subsystem_and_class),
+	    cmocka_unit_test(test_case),
+	    cmocka_unit_test(test_malformed),
+	    cmocka_unit_test(test_split),
+	    cmocka_unit_test(test_real_file),
+	};
+	return cmocka_run_group_tests_name("modalias", tests, NULL, NULL);
+}
