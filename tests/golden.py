@@ -14,14 +14,22 @@ to itself. HP_REGENERATE=1 rewrites the expected files; review the diff.
 import difflib
 import glob
 import os
+import shutil
+import subprocess
 import sys
 import tempfile
+import xml.etree.ElementTree as ET
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from hptest import SRCDIR, LIBVIRT, Tap, have_libvirt, run  # noqa: E402
 
 TESTS = os.path.join(SRCDIR, "tests")
 REGEN = os.environ.get("HP_REGENERATE") == "1"
+
+
+def canon(text):
+    """The document's canonical form, white space between elements aside."""
+    return ET.canonicalize(text, strip_text=True)
 
 
 def expect(tap, name, path, got):
@@ -83,6 +91,13 @@ def main():
                    "".join(difflib.unified_diff(norm.splitlines(True), again.splitlines(True))) + err)
             rc, vout, err = run(["validate"] + schema + extra + ["-"], stdin=norm.encode(), cwd=TESTS, env=env)
             tap.ok(rc == 0, f"{name}: normalized {' '.join(flags)} output validates", vout + err)
+            # the stylesheet on its own gives the same tree
+            if shutil.which("xsltproc"):
+                cmd = ["xsltproc"] + (["--stringparam", "libvirt-compat", "yes"] if flags else []) + [
+                    os.path.join(SRCDIR, "schemas", "normalize.xsl"), src]
+                p = subprocess.run(cmd, capture_output=True, text=True)
+                same = p.returncode == 0 and canon(p.stdout) == canon(norm)
+                tap.ok(same, f"{name}: xsltproc {' '.join(flags)} gives the same tree", p.stdout + p.stderr)
     tap.done()
 
 

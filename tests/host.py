@@ -42,6 +42,9 @@ def validate(args, xml, env=None):
 def main():
     tap = Tap()
     with tempfile.TemporaryDirectory() as tmp:
+        bcm = os.path.join(tmp, "bcm5719")
+        mkhost.build(os.path.join(HOSTS, "bcm5719.host"), bcm)
+
         # --- no PCI sysfs and no --root: one note, not an error
         empty = os.path.join(tmp, "empty")
         os.makedirs(empty)
@@ -58,9 +61,12 @@ def main():
         rc, diags, out, err = validate(["--root", empty, "--no-host"], domain(["0000:01:00.0"]))
         tap.ok(rc == 2, "--root with --no-host: exit 2", err)
 
+        # --- without a pci.ids, devices are named by their IDs
+        rc, diags, out, err = validate(["--root", bcm, "--kernel-release", "6.12.0-hp"], domain(["0001:09:00.0"]),
+                                       env={"HOSTDEV_PREFLIGHT_PCI_IDS": ""})
+        tap.ok(rc == 1 and "0001:09:00.1 ([14e4:1657], bound to tg3)" in out, "no pci.ids: [vendor:device] names", out)
+
         # --- the JSON device field names the device the finding is about
-        bcm = os.path.join(tmp, "bcm5719")
-        mkhost.build(os.path.join(HOSTS, "bcm5719.host"), bcm)
         rc, diags, out, err = validate(["--root", bcm, "--kernel-release", "6.12.0-hp"], domain(["0001:09:00.0", "0001:09:00.1"]))
         devs = sorted(d["device"] for d in diags if d["rule"] == "multifunction-incomplete")
         tap.ok(rc == 1 and devs == ["0001:09:00.2", "0001:09:00.3"],
