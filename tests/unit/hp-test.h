@@ -10,6 +10,8 @@
 
 #include <cmocka.h>
 #include <glib.h>
+#include <glib/gstdio.h>
+#include <unistd.h>
 
 #include "hp-diag.h"
 #include "hp-document.h"
@@ -43,6 +45,34 @@ hp_test_first(const HpDiagList *diags, const gchar *rule)
 			return d;
 	}
 	return NULL;
+}
+
+/* Writes @rel under @root (making its directories); @len -1 for a string. */
+static inline void
+hp_test_mk(const gchar *root, const gchar *rel, const gchar *content, gssize len)
+{
+	g_autofree gchar *path = g_build_filename(root, rel, NULL);
+	g_autofree gchar *dir = g_path_get_dirname(path);
+	g_mkdir_with_parents(dir, 0755);
+	g_assert(g_file_set_contents(path, content, len, NULL));
+}
+
+/* Makes @rel under @root a symbolic link to @target. */
+static inline void
+hp_test_ln(const gchar *root, const gchar *rel, const gchar *target)
+{
+	g_autofree gchar *path = g_build_filename(root, rel, NULL);
+	g_autofree gchar *dir = g_path_get_dirname(path);
+	g_mkdir_with_parents(dir, 0755);
+	g_assert(symlink(target, path) == 0);
+}
+
+/* Removes a directory tree the test made. */
+static inline void
+hp_test_rm_tree(const gchar *root)
+{
+	g_autofree gchar *cmd = g_strdup_printf("rm -rf '%s'", root);
+	g_assert(system(cmd) == 0);
 }
 
 /* A domain with @devices inside <devices>. */

@@ -1,9 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include "hp-test.h"
 
-#include <glib/gstdio.h>
-#include <unistd.h>
-
 #include "hp-host-view.h"
 
 static gchar *root;
@@ -11,19 +8,13 @@ static gchar *root;
 static void
 mk(const gchar *rel, const gchar *content, gssize len)
 {
-	g_autofree gchar *path = g_build_filename(root, rel, NULL);
-	g_autofree gchar *dir = g_path_get_dirname(path);
-	g_mkdir_with_parents(dir, 0755);
-	g_assert(g_file_set_contents(path, content, len, NULL));
+	hp_test_mk(root, rel, content, len);
 }
 
 static void
 ln(const gchar *rel, const gchar *target)
 {
-	g_autofree gchar *path = g_build_filename(root, rel, NULL);
-	g_autofree gchar *dir = g_path_get_dirname(path);
-	g_mkdir_with_parents(dir, 0755);
-	g_assert(symlink(target, path) == 0);
+	hp_test_ln(root, rel, target);
 }
 
 /* A device under sys/devices/pci0000:00 with the usual files. */
@@ -115,8 +106,7 @@ setup(void **state)
 static int
 teardown(void **state)
 {
-	g_autofree gchar *cmd = g_strdup_printf("rm -rf '%s'", root);
-	g_assert(system(cmd) == 0);
+	hp_test_rm_tree(root);
 	g_clear_pointer(&root, g_free);
 	return 0;
 }

@@ -1,30 +1,21 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include "hp-test.h"
 
-#include <glib/gstdio.h>
-#include <unistd.h>
-
 #include "hp-error.h"
 #include "hp-host.h"
 
 static gchar *root;
 
 static void
-mk(const gchar *rel, const gchar *content)
+mk(const gchar *rel, const gchar *content, gssize len)
 {
-	g_autofree gchar *path = g_build_filename(root, rel, NULL);
-	g_autofree gchar *dir = g_path_get_dirname(path);
-	g_mkdir_with_parents(dir, 0755);
-	g_file_set_contents(path, content, -1, NULL);
+	hp_test_mk(root, rel, content, len);
 }
 
 static void
 ln(const gchar *rel, const gchar *target)
 {
-	g_autofree gchar *path = g_build_filename(root, rel, NULL);
-	g_autofree gchar *dir = g_path_get_dirname(path);
-	g_mkdir_with_parents(dir, 0755);
-	assert_int_equal(symlink(target, path), 0);
+	hp_test_ln(root, rel, target);
 }
 
 static int
@@ -32,8 +23,8 @@ setup(void **state)
 {
 	g_autofree gchar *outside = NULL;
 	root = g_dir_make_tmp("hp-host-XXXXXX", NULL);
-	mk("sys/devices/pci0000:00/0000:00:01.0/vendor", "0x8086\n");
-	mk("sys/bus/pci/drivers/e1000e/bind", "");
+	mk("sys/devices/pci0000:00/0000:00:01.0/vendor", "0x8086\n", -1);
+	mk("sys/bus/pci/drivers/e1000e/bind", "", -1);
 	ln("sys/bus/pci/devices/0000:00:01.0", "../../../devices/pci0000:00/0000:00:01.0");
 	ln("sys/devices/pci0000:00/0000:00:01.0/driver", "../../../bus/pci/drivers/e1000e");
 	/* links that lead out of the root */
@@ -50,8 +41,7 @@ setup(void **state)
 static int
 teardown(void **state)
 {
-	g_autofree gchar *cmd = g_strdup_printf("rm -rf '%s'", root);
-	g_assert(system(cmd) == 0);
+	hp_test_rm_tree(root);
 	g_clear_pointer(&root, g_free);
 	return 0;
 }
@@ -140,11 +130,11 @@ test_read_limits(void **state)
 	g_autofree gchar *data = NULL;
 	g_autoptr(GError) error = NULL;
 	gsize len = 0;
-	mk("big", "0123456789");
+	mk("big", "0123456789", -1);
 	assert_true(hp_host_read(host, "big", 4, &data, &len, NULL));
 	assert_int_equal(len, 4);
 	assert_string_equal(data, "0123");
-	mk("bin", "ab");
+	mk("bin", "ab", -1);
 	{
 		g_autofree gchar *p = g_build_filename(root, "bin", NULL);
 		g_file_set_contents(p, "a\0b", 3, NULL);
