@@ -439,7 +439,7 @@ main(int argc, char **argv)
 
 	setlocale(LC_ALL, "");
 	if (argc < 2)
-		return hp_usage_error(NULL, "no command given: use validate, normalize or plan");
+		return hp_usage_error(NULL, "no command given: use validate or normalize");
 	if (g_strcmp0(argv[1], "--help") == 0 || g_strcmp0(argv[1], "-h") == 0 ||
 	    g_strcmp0(argv[1], "help") == 0) {
 		hp_print_help();
@@ -454,7 +454,7 @@ main(int argc, char **argv)
 			cmd = &hp_cmds[i];
 	}
 	if (cmd == NULL)
-		return hp_usage_error(NULL, "unknown command '%s': use validate, normalize or plan", argv[1]);
+		return hp_usage_error(NULL, "unknown command '%s': use validate or normalize", argv[1]);
 
 	ctx = hp_cmd_context(cmd, &opts);
 	/* argv without the command word; GOption leaves '-' alone */
