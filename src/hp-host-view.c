@@ -102,6 +102,13 @@ hp_host_view_modalias(HpHostView *view, const GError **ret_error)
 	return view->modalias;
 }
 
+/* modules.alias if something has needed it so far, without reading it */
+const HpModAlias *
+hp_host_view_modalias_if_read(const HpHostView *view)
+{
+	return view->modalias;
+}
+
 /* "0001:09:00.2 (Broadcom NetXtreme BCM5719 …, bound to tg3)" */
 gchar *
 hp_host_view_describe(HpHostView *view, const HpPciDevice *dev)
@@ -223,29 +230,85 @@ hp_host_view_classify(HpHostView *view, const HpPciDevice *dev)
 	return HP_VFIO_NO;
 }
 
-/* A driver the host has registered, or a module it can load, by this name
+/* A driver the host has registered, or a module it has, by this name
  * (dashes and underscores alike). */
 gboolean
 hp_host_view_has_driver_or_module(HpHostView *view, const gchar *name)
 {
+	g_autofree gchar *driver = NULL;
+	g_autofree gchar *module = NULL;
+	gboolean loaded = FALSE;
+	return hp_host_view_resolve_driver(view, name, &driver, &module, &loaded);
+}
+
+static gboolean
+hp_host_view_driver_exists(HpHostView *view, const gchar *name)
+{
+	g_autofree gchar *rel = g_strdup_printf("sys/bus/pci/drivers/%s", name);
+	return strchr(name, '/') == NULL && hp_host_exists(view->host, rel);
+}
+
+/**
+ * hp_host_view_resolve_driver:
+ * @name: a driver or module name, as modules.alias or the user wrote it
+ * @ret_driver: (out): the PCI driver name to write to driver_override
+ * @ret_module: (out): the module (underscored) that provides it
+ * @ret_loaded: (out): the driver is registered now; when %FALSE the module
+ *   needs a modprobe, and @ret_driver is a best guess to confirm after it
+ *
+ * Module names are not driver names (vfio_pci registers vfio-pci). As SPEC
+ * section 5 says: sys/bus/pci/drivers/NAME exists: NAME; with '-' as '_' it
+ * exists: that; else a loaded module's drivers/pci:DRV entry names it.
+ *
+ * Returns: %FALSE when the name is no driver and no module this host has
+ * (then nothing is set).
+ */
+gboolean
+hp_host_view_resolve_driver(HpHostView *view, const gchar *name, gchar **ret_driver, gchar **ret_module,
+			    gboolean *ret_loaded)
+{
 	g_autofree gchar *under = hp_modalias_module_name(name);
 	g_autofree gchar *dash = g_strdup(name);
+	g_autofree gchar *mod_rel = NULL;
+	g_autoptr(GPtrArray) entries = NULL;
 	const HpModAlias *ma;
 
-	if (strchr(name, '/') != NULL || g_strcmp0(name, "..") == 0 || g_strcmp0(name, ".") == 0)
+	if (strchr(name, '/') != NULL || name[0] == '.' || name[0] == '\0')
 		return FALSE;
 	g_strdelimit(dash, "_", '-');
-	for (guint i = 0; i < 3; i++) {
-		const gchar *n = i == 0 ? name : (i == 1 ? under : dash);
-		g_autofree gchar *drv = g_strdup_printf("sys/bus/pci/drivers/%s", n);
-		if (hp_host_exists(view->host, drv))
-			return TRUE;
+	if (hp_host_view_driver_exists(view, name) || hp_host_view_driver_exists(view, under) ||
+	    hp_host_view_driver_exists(view, dash)) {
+		const gchar *drv = hp_host_view_driver_exists(view, name)    ? name
+				   : hp_host_view_driver_exists(view, under) ? under
+									     : dash;
+		*ret_driver = g_strdup(drv);
+		*ret_module = hp_host_view_driver_module(view, drv);
+		*ret_loaded = TRUE;
+		return TRUE;
 	}
-	{
-		g_autofree gchar *mod = g_strdup_printf("sys/module/%s", under);
-		if (hp_host_exists(view->host, mod))
+	mod_rel = g_strdup_printf("sys/module/%s/drivers", under);
+	entries = hp_host_list_dir(view->host, mod_rel, NULL);
+	for (guint i = 0; entries != NULL && i < entries->len; i++) {
+		const gchar *entry = g_ptr_array_index(entries, i);
+		if (g_str_has_prefix(entry, "pci:") && entry[4] != '\0') {
+			*ret_driver = g_strdup(entry + 4);
+			*ret_module = g_strdup(under);
+			*ret_loaded = TRUE;
 			return TRUE;
+		}
 	}
+	/* a module that can be loaded: the dashed driver name is the usual
+	 * one (vfio_pci -> vfio-pci), to be confirmed once it is loaded */
 	ma = hp_host_view_modalias(view, NULL);
-	return ma != NULL && hp_modalias_has_module(ma, under);
+	{
+		g_autofree gchar *loaded_rel = g_strdup_printf("sys/module/%s", under);
+		if ((ma != NULL && hp_modalias_has_module(ma, under)) || hp_host_exists(view->host, loaded_rel) ||
+		    g_strcmp0(under, "vfio_pci") == 0) {
+			*ret_driver = g_strdup(g_strcmp0(under, "vfio_pci") == 0 ? "vfio-pci" : name);
+			*ret_module = g_strdup(under);
+			*ret_loaded = FALSE;
+			return TRUE;
+		}
+	}
+	return FALSE;
 }

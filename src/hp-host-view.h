@@ -31,11 +31,14 @@ const HpHost *hp_host_view_get_host(const HpHostView *view);
 gboolean hp_host_view_has_pci(const HpHostView *view);
 const HpPciDevice *hp_host_view_device(HpHostView *view, const HpPciAddress *addr, const GError **ret_error);
 const HpModAlias *hp_host_view_modalias(HpHostView *view, const GError **ret_error);
+const HpModAlias *hp_host_view_modalias_if_read(const HpHostView *view);
 gchar *hp_host_view_describe(HpHostView *view, const HpPciDevice *dev);
 GArray *hp_host_view_group_members(HpHostView *view, gint group);
 gchar *hp_host_view_driver_module(HpHostView *view, const gchar *driver);
 HpVfioClass hp_host_view_classify(HpHostView *view, const HpPciDevice *dev);
 gboolean hp_host_view_has_driver_or_module(HpHostView *view, const gchar *name);
+gboolean hp_host_view_resolve_driver(HpHostView *view, const gchar *name, gchar **ret_driver, gchar **ret_module,
+				     gboolean *ret_loaded);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(HpHostView, hp_host_view_free)
 

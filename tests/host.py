@@ -61,6 +61,20 @@ def main():
         rc, diags, out, err = validate(["--root", empty, "--no-host"], domain(["0000:01:00.0"]))
         tap.ok(rc == 2, "--root with --no-host: exit 2", err)
 
+        # --- plan refuses a domain that does not validate against the host
+        xml = domain(["0001:09:00.0"])
+        rc, out, err = run(["plan", "--no-libvirt-schemas", "--root", bcm, "--kernel-release", "6.12.0-hp", "-"],
+                           stdin=xml.encode())
+        tap.ok(rc == 1 and out == "" and "[multifunction-incomplete]" in err and "no plan" in err,
+               "plan refuses a domain with errors: exit 1, the errors, no plan", out + err)
+        rc, out, err = run(["plan", "--no-host", "-"], stdin=xml.encode())
+        tap.ok(rc == 2, "plan --no-host: exit 2", err)
+        rc, out, err = run(["plan", "--no-libvirt-schemas", "-"], stdin=xml.encode(),
+                           env={"HOSTDEV_PREFLIGHT_DEFAULT_ROOT": empty})
+        tap.ok(rc == 2 and "no plan" in err, "plan with no PCI sysfs: exit 2, said", err)
+        rc, out, err = run(["plan", "--format", "sarif", "--root", bcm, "-"], stdin=xml.encode())
+        tap.ok(rc == 2, "plan --format sarif: exit 2", err)
+
         # --- without a pci.ids, devices are named by their IDs
         rc, diags, out, err = validate(["--root", bcm, "--kernel-release", "6.12.0-hp"], domain(["0001:09:00.0"]),
                                        env={"HOSTDEV_PREFLIGHT_PCI_IDS": ""})
@@ -85,7 +99,9 @@ def main():
             f.write(b"alias " + b"x" * (1 << 20) + b" huge\n\x00\x01\x02\xff\xfe junk\n")
         addrs = ["0000:01:00.0", "0000:02:00.0", "0000:03:00.0", "0000:04:00.0", "0000:05:00.0"]
         rc, diags, out, err = validate(["--root", hostile, "--kernel-release", "6.12.0-hp"], domain(addrs, managed="no"))
-        tap.ok(rc == 1 and diags is not None and err == "", "hostile tree: exit 1, no crash", out + err)
+        tap.ok(rc == 1 and diags is not None and "AddressSanitizer" not in err, "hostile tree: exit 1, no crash", out + err)
+        tap.ok("modules.alias: 1 line not 'alias PATTERN MODULE' (the first is line 4), ignoring it" in err,
+               "a modules.alias with a 1 MB line and binary junk: the junk line ignored with a warning", err)
         about = {}
         for d in diags or []:
             about.setdefault(d.get("device"), []).append(d["rule"])

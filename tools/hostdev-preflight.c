@@ -21,6 +21,8 @@
 #include "hp-host-view.h"
 #include "hp-normalize.h"
 #include "hp-output.h"
+#include "hp-plan-output.h"
+#include "hp-plan.h"
 #include "hp-validate.h"
 
 /* Exit status, as SPEC section 3 and the man page say. */
@@ -188,6 +190,18 @@ hp_cli_host(const HpOptions *opts, const gchar *command, gchar **ret_skip, gint 
 	return view;
 }
 
+/* A word about the host's modules.alias itself: not a finding about a domain. */
+static void
+hp_cli_host_warnings(const HpHostView *view)
+{
+	const HpModAlias *ma = view != NULL ? hp_host_view_modalias_if_read(view) : NULL;
+	if (ma != NULL && ma->malformed > 0)
+		g_printerr("hostdev-preflight: warning: lib/modules/%s/modules.alias: %u line%s not 'alias PATTERN MODULE' "
+			   "(the first is line %u), ignoring %s\n",
+			   hp_host_get_kernel_release(hp_host_view_get_host(view)), ma->malformed,
+			   ma->malformed == 1 ? "" : "s", ma->first_malformed_line, ma->malformed == 1 ? "it" : "them");
+}
+
 static const gchar *
 hp_display_name(const gchar *path)
 {
@@ -246,6 +260,7 @@ hp_cmd_validate(HpOptions *opts, gchar **files)
 	text = hp_report_to_string(report, format);
 	fputs(text, stdout);
 	fflush(stdout);
+	hp_cli_host_warnings(view);
 	if (unreadable)
 		return HP_EXIT_USAGE;
 	return hp_report_valid(report) ? HP_EXIT_OK : HP_EXIT_FINDINGS;
@@ -346,6 +361,72 @@ hp_cmd_normalize(HpOptions *opts, gchar **files)
 	return HP_EXIT_OK;
 }
 
+static gint
+hp_cmd_plan(HpOptions *opts, gchar **files)
+{
+	g_autoptr(HpValidator) validator = NULL;
+	g_autoptr(HpReport) report = hp_report_new(opts->werror);
+	g_autoptr(HpHostView) view = NULL;
+	g_autoptr(HpDocument) hdoc = NULL;
+	g_autoptr(HpDomain) domain = NULL;
+	g_autoptr(HpPlan) plan = NULL;
+	g_autoptr(GError) error = NULL;
+	g_autofree gchar *skip = NULL;
+	g_autofree gchar *text = NULL;
+	g_autofree gchar *out = NULL;
+	HpPlanFormat format = HP_PLAN_FORMAT_TEXT;
+	HpDiagList *diags;
+	gint exit_code = -1;
+	const gchar *file;
+
+	if (opts->format != NULL && !hp_plan_format_parse(opts->format, &format))
+		return hp_usage_error("plan ", "unknown --format '%s': use text, json or sh", opts->format);
+	if (files == NULL || files[0] == NULL || files[1] != NULL)
+		return hp_usage_error("plan ", "plan takes exactly one FILE (- for standard input)");
+	if (opts->no_host)
+		return hp_usage_error("plan ", "a plan is for a host: --no-host does not apply");
+	file = files[0];
+	validator = hp_cli_validator(opts, "plan ", &exit_code);
+	if (validator == NULL)
+		return exit_code;
+	exit_code = -1;
+	view = hp_cli_host(opts, "plan ", &skip, &exit_code);
+	if (exit_code >= 0)
+		return exit_code;
+	if (view == NULL) {
+		g_printerr("hostdev-preflight: no plan: %s\n", skip);
+		return HP_EXIT_USAGE;
+	}
+	diags = hp_report_add_file(report, hp_display_name(file));
+	hdoc = hp_document_load(file, hp_display_name(file), diags, &error);
+	if (error != NULL) {
+		g_printerr("hostdev-preflight: cannot read %s: %s\n", file, error->message);
+		return HP_EXIT_USAGE;
+	}
+	if (hdoc != NULL) {
+		domain = hp_validator_check(validator, hdoc, diags);
+		hp_host_rules_check(view, hdoc, domain, diags);
+		hp_diag_list_sort(diags);
+	}
+	/* findings go to stderr: stdout is the plan */
+	text = hp_report_to_string(report, HP_OUTPUT_TEXT);
+	g_printerr("%s", text);
+	if (!hp_report_valid(report)) {
+		g_printerr("hostdev-preflight: %s: no plan, the domain does not validate against this host\n",
+			   hp_display_name(file));
+		return HP_EXIT_FINDINGS;
+	}
+	plan = hp_plan_build(view, domain);
+	hp_cli_host_warnings(view);
+	out = hp_plan_to_string(plan, format);
+	fputs(out, stdout);
+	if (fflush(stdout) != 0) {
+		g_printerr("hostdev-preflight: cannot write to standard output: %s\n", g_strerror(errno));
+		return HP_EXIT_USAGE;
+	}
+	return HP_EXIT_OK;
+}
+
 typedef gint (*HpCmdFunc)(HpOptions *opts, gchar **files);
 
 typedef struct {
@@ -367,6 +448,8 @@ enum {
 static const HpCmd hp_cmds[] = {
     {"normalize", "[OPTIONS] FILE", "Write the domain in normalized form (to stdout, -o OUT or --in-place)",
      hp_cmd_normalize, HP_OPT_SCHEMA | HP_OPT_WRITE | HP_OPT_WERROR},
+    {"plan", "[OPTIONS] FILE", "The drivers each device goes to, and the sysfs writes to prepare and release the host",
+     hp_cmd_plan, HP_OPT_HOST | HP_OPT_SCHEMA | HP_OPT_FORMAT | HP_OPT_WERROR},
     {"validate", "[OPTIONS] FILE...", "Check domains against the grammars, the rules and the host ('-' reads stdin)",
      hp_cmd_validate, HP_OPT_HOST | HP_OPT_SCHEMA | HP_OPT_FORMAT | HP_OPT_WERROR},
 };
@@ -386,7 +469,8 @@ hp_cmd_context(const HpCmd *cmd, HpOptions *opts)
 	    {"no-libvirt-schemas", 0, 0, G_OPTION_ARG_NONE, &opts->no_libvirt_schemas, "Do not use libvirt's grammar", NULL},
 	    {NULL}};
 	const GOptionEntry format[] = {
-	    {"format", 0, 0, G_OPTION_ARG_STRING, &opts->format, "Output format: text (default), json or sarif", "FMT"},
+	    {"format", 0, 0, G_OPTION_ARG_STRING, &opts->format,
+	     g_strcmp0(cmd->name, "plan") == 0 ? "Output format: text (default), json or sh" : "Output format: text (default), json or sarif", "FMT"},
 	    {NULL}};
 	const GOptionEntry write[] = {
 	    {"output", 'o', 0, G_OPTION_ARG_FILENAME, &opts->output, "Write to OUT (atomically) instead of stdout", "OUT"},
@@ -439,7 +523,7 @@ main(int argc, char **argv)
 
 	setlocale(LC_ALL, "");
 	if (argc < 2)
-		return hp_usage_error(NULL, "no command given: use validate or normalize");
+		return hp_usage_error(NULL, "no command given: use validate, normalize or plan");
 	if (g_strcmp0(argv[1], "--help") == 0 || g_strcmp0(argv[1], "-h") == 0 ||
 	    g_strcmp0(argv[1], "help") == 0) {
 		hp_print_help();
@@ -454,7 +538,7 @@ main(int argc, char **argv)
 			cmd = &hp_cmds[i];
 	}
 	if (cmd == NULL)
-		return hp_usage_error(NULL, "unknown command '%s': use validate or normalize", argv[1]);
+		return hp_usage_error(NULL, "unknown command '%s': use validate, normalize or plan", argv[1]);
 
 	ctx = hp_cmd_context(cmd, &opts);
 	/* argv without the command word; GOption leaves '-' alone */

@@ -91,6 +91,7 @@ setup(void **state)
 	device("0000:02:00.1", "0x8086\n", "e1000e", 9, 0, FALSE);
 	/* modules: vfio-pci's module is vfio_pci; mlx5_vfio_pci is a variant */
 	ln("sys/bus/pci/drivers/vfio-pci/module", "../../../../module/vfio_pci");
+	ln("sys/module/vfio_pci/drivers/pci:vfio-pci", "../../../bus/pci/drivers/vfio-pci");
 	mk("sys/module/vfio_pci/refcnt", "1\n", -1);
 	mk("sys/module/loaded_only/refcnt", "1\n", -1);
 	mk("lib/modules/6.1.0/modules.alias",
@@ -225,6 +226,40 @@ test_describe(void **state)
 }
 
 static void
+test_resolve_driver(void **state)
+{
+	g_autoptr(HpHostView) view = view_new();
+	struct {
+		const gchar *name, *driver, *module;
+		gboolean loaded;
+	} cases[] = {
+	    {"vfio_pci", "vfio-pci", "vfio_pci", TRUE},            /* module -> its driver's dashed name */
+	    {"vfio-pci", "vfio-pci", "vfio_pci", TRUE},            /* the driver name itself */
+	    {"mlx5_vfio_pci", "mlx5_vfio_pci", "mlx5_vfio_pci", TRUE}, /* driver and module alike */
+	    {"mlx5-vfio-pci", "mlx5_vfio_pci", "mlx5_vfio_pci", TRUE}, /* written with dashes */
+	    {"not_loaded_mod", "not_loaded_mod", "not_loaded_mod", FALSE}, /* modprobe first */
+	    {"not-loaded-mod", "not-loaded-mod", "not_loaded_mod", FALSE},
+	};
+	for (guint i = 0; i < G_N_ELEMENTS(cases); i++) {
+		g_autofree gchar *driver = NULL;
+		g_autofree gchar *module = NULL;
+		gboolean loaded = !cases[i].loaded;
+		assert_true(hp_host_view_resolve_driver(view, cases[i].name, &driver, &module, &loaded));
+		assert_string_equal(driver, cases[i].driver);
+		assert_string_equal(module, cases[i].module);
+		assert_int_equal(loaded, cases[i].loaded);
+	}
+	{
+		g_autofree gchar *driver = NULL;
+		g_autofree gchar *module = NULL;
+		gboolean loaded = FALSE;
+		assert_false(hp_host_view_resolve_driver(view, "nonesuch", &driver, &module, &loaded));
+		assert_false(hp_host_view_resolve_driver(view, "../x", &driver, &module, &loaded));
+		assert_null(driver);
+	}
+}
+
+static void
 test_modalias_once(void **state)
 {
 	g_autoptr(HpHostView) view = view_new();
@@ -243,6 +278,7 @@ main(void)
 	    cmocka_unit_test(test_classify),
 	    cmocka_unit_test(test_driver_or_module),
 	    cmocka_unit_test(test_describe),
+	    cmocka_unit_test(test_resolve_driver),
 	    cmocka_unit_test(test_modalias_once),
 	};
 	return cmocka_run_group_tests_name("host-view", tests, setup, teardown);
