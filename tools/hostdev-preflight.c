@@ -463,23 +463,23 @@ hp_cmd_context(const HpCmd *cmd, HpOptions *opts)
 	    {"root", 0, 0, G_OPTION_ARG_FILENAME, &opts->root, "Host filesystem root: sysfs at DIR/sys, modules at DIR/lib/modules (default /)", "DIR"},
 	    {"kernel-release", 0, 0, G_OPTION_ARG_STRING, &opts->kernel_release, "Kernel release for modules.alias (default: uname -r)", "REL"},
 	    {"no-host", 0, 0, G_OPTION_ARG_NONE, &opts->no_host, "Skip every host rule", NULL},
-	    {NULL}};
+	    {NULL, 0, 0, 0, NULL, NULL, NULL}};
 	const GOptionEntry schema[] = {
 	    {"libvirt-schemas", 0, 0, G_OPTION_ARG_FILENAME, &opts->libvirt_schemas, "Also validate against DIR/domain.rng (default " HP_LIBVIRT_SCHEMADIR " when present)", "DIR"},
 	    {"no-libvirt-schemas", 0, 0, G_OPTION_ARG_NONE, &opts->no_libvirt_schemas, "Do not use libvirt's grammar", NULL},
-	    {NULL}};
+	    {NULL, 0, 0, 0, NULL, NULL, NULL}};
 	const GOptionEntry format[] = {
 	    {"format", 0, 0, G_OPTION_ARG_STRING, &opts->format,
 	     g_strcmp0(cmd->name, "plan") == 0 ? "Output format: text (default), json or sh" : "Output format: text (default), json or sarif", "FMT"},
-	    {NULL}};
+	    {NULL, 0, 0, 0, NULL, NULL, NULL}};
 	const GOptionEntry write[] = {
 	    {"output", 'o', 0, G_OPTION_ARG_FILENAME, &opts->output, "Write to OUT (atomically) instead of stdout", "OUT"},
 	    {"in-place", 0, 0, G_OPTION_ARG_NONE, &opts->in_place, "Replace FILE (atomically, mode kept)", NULL},
 	    {"libvirt-compat", 0, 0, G_OPTION_ARG_NONE, &opts->libvirt_compat, "Write what stock libvirt (>= 6.0) accepts", NULL},
-	    {NULL}};
+	    {NULL, 0, 0, 0, NULL, NULL, NULL}};
 	const GOptionEntry werror[] = {
 	    {"werror", 0, 0, G_OPTION_ARG_NONE, &opts->werror, "Warnings count as errors for the exit status", NULL},
-	    {NULL}};
+	    {NULL, 0, 0, 0, NULL, NULL, NULL}};
 
 	g_option_context_set_summary(ctx, cmd->description);
 	if (cmd->options & HP_OPT_HOST)
