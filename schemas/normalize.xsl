@@ -100,7 +100,8 @@
         </address>
       </xsl:when>
       <xsl:otherwise>
-        <xsl:apply-templates select="."/>
+        <!-- another bus (ccw, spapr-vio, ...): as written -->
+        <xsl:copy-of select="."/>
       </xsl:otherwise>
     </xsl:choose>
   </xsl:template>

@@ -16,6 +16,19 @@ struct _HpNormalizer {
 	xsltStylesheetPtr xsl;
 };
 
+/* libxslt reports through a generic handler; collect, never print */
+static void
+hp_xslt_collect(void *ctx, const char *fmt, ...)
+{
+	GString *msgs = ctx;
+	va_list args;
+	if (msgs == NULL)
+		return;
+	va_start(args, fmt);
+	g_string_append_vprintf(msgs, fmt, args);
+	va_end(args);
+}
+
 /**
  * hp_normalizer_new:
  *
@@ -37,6 +50,7 @@ hp_normalizer_new(GError **error)
 	if (bytes == NULL)
 		return NULL;
 	data = g_bytes_get_data(bytes, &len);
+	xsltSetGenericErrorFunc(NULL, hp_xslt_collect);
 	hp_xml_trust_begin();
 	xsl_doc = xmlReadMemory(data, (int)len, "normalize.xsl", NULL, XML_PARSE_NONET);
 	hp_xml_trust_end();
@@ -245,12 +259,19 @@ gchar *
 hp_normalizer_apply(HpNormalizer *norm, xmlDoc *doc, gboolean libvirt_compat, GError **error)
 {
 	const char *params[] = {"libvirt-compat", libvirt_compat ? "'yes'" : "'no'", NULL};
+	g_autoptr(GString) msgs = g_string_new(NULL);
 	xmlDoc *result;
 	gchar *text;
 
+	xsltSetGenericErrorFunc(msgs, hp_xslt_collect);
 	result = xsltApplyStylesheet(norm->xsl, doc, params);
+	xsltSetGenericErrorFunc(NULL, hp_xslt_collect);
 	if (result == NULL) {
-		g_set_error_literal(error, HP_ERROR, HP_ERROR_INTERNAL, "applying normalize.xsl failed");
+		gchar *nl = strchr(msgs->str, '\n');
+		if (nl != NULL)
+			*nl = '\0';
+		g_set_error(error, HP_ERROR, HP_ERROR_INTERNAL, "applying normalize.xsl failed: %s",
+			    msgs->len > 0 ? msgs->str : "no reason given");
 		return NULL;
 	}
 	text = hp_xml_format_libvirt(result);
