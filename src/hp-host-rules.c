@@ -30,23 +30,19 @@ hp_declared(HpHostCheck *hc, const HpPciAddress *addr)
 	return g_hash_table_lookup(hc->declared, &key);
 }
 
-/* "; also: config is missing" when the device's files had problems */
+/* " (host tree: …)" when the file a finding rests on had a problem */
 static gchar *
-hp_problems_note(const HpPciDevice *dev)
+hp_problems_note(const HpPciDevice *dev, const gchar *attr)
 {
-	g_autoptr(GString) s = g_string_new(NULL);
-	for (guint i = 0; dev != NULL && i < dev->problems->len; i++)
-		g_string_append_printf(s, "%s%s", i == 0 ? " (host tree: " : "; ", (const gchar *)g_ptr_array_index(dev->problems, i));
-	if (s->len > 0)
-		g_string_append_c(s, ')');
-	return g_string_free(g_steal_pointer(&s), FALSE);
+	const gchar *problem = dev != NULL ? g_hash_table_lookup(dev->problems, attr) : NULL;
+	return problem != NULL ? g_strdup_printf(" (host tree: %s)", problem) : g_strdup("");
 }
 
 static void
 hp_check_driver_vfio(HpHostCheck *hc, const HpHostdev *hd, const HpPciDevice *dev)
 {
 	g_autofree gchar *desc = hp_host_view_describe(hc->view, dev);
-	g_autofree gchar *note = hp_problems_note(dev);
+	g_autofree gchar *note = hp_problems_note(dev, "driver");
 	HpVfioClass cls = hp_host_view_classify(hc->view, dev);
 	guint line, col;
 
@@ -88,7 +84,7 @@ hp_check_device(HpHostCheck *hc, const HpHostdev *hd)
 	}
 	if (dev->iommu_group < 0) {
 		g_autofree gchar *desc = hp_host_view_describe(hc->view, dev);
-		g_autofree gchar *note = hp_problems_note(dev);
+		g_autofree gchar *note = hp_problems_note(dev, "iommu_group");
 		hp_at(hc, hd, &line, &col);
 		hp_diag_list_add(hc->diags, "iommu-missing", line, col, &hd->source,
 				 "%s has no IOMMU group%s, so VFIO cannot assign it: the IOMMU is off or unsupported; enable VT-d/AMD-Vi in the firmware and boot with intel_iommu=on (Intel) or amd_iommu=on (AMD)",
@@ -121,6 +117,7 @@ hp_check_slot(HpHostCheck *hc, const HpHostdev *hd)
 	g_autoptr(GPtrArray) siblings = g_ptr_array_new();
 	HpPciAddress a = hd->source;
 	gboolean multifunction = FALSE, known = FALSE;
+	g_autofree gchar *config_note = NULL;
 	guint line, col;
 
 	if (self == NULL)
@@ -155,6 +152,7 @@ hp_check_slot(HpHostCheck *hc, const HpHostdev *hd)
 		}
 		return;
 	}
+	config_note = hp_problems_note(fn0, "config");
 	/* report each missing function once, at the first declared function of the slot */
 	for (guint i = 0; i < hc->domain->hostdevs->len; i++) {
 		const HpHostdev *other = g_ptr_array_index(hc->domain->hostdevs, i);
@@ -171,9 +169,14 @@ hp_check_slot(HpHostCheck *hc, const HpHostdev *hd)
 		desc = hp_host_view_describe(hc->view, sib);
 		hp_at(hc, hd, &line, &col);
 		g_hash_table_add(hc->missing, g_memdup2(&(gint64){(gint64)hp_pci_address_key(&sib->addr)}, sizeof(gint64)));
-		hp_diag_list_add(hc->diags, "multifunction-incomplete", line, col, &sib->addr,
-				 "host device %04x:%02x:%02x is multifunction and its function %s is not declared; VFIO takes the whole device, so declare %s with assigned='no', or assign it",
-				 sib->addr.domain, sib->addr.bus, sib->addr.slot, desc, sib->bdf);
+		if (known)
+			hp_diag_list_add(hc->diags, "multifunction-incomplete", line, col, &sib->addr,
+					 "host device %04x:%02x:%02x is multifunction and its function %s is not declared; VFIO takes the whole device, so declare %s with assigned='no', or assign it",
+					 sib->addr.domain, sib->addr.bus, sib->addr.slot, desc, sib->bdf);
+		else
+			hp_diag_list_add(hc->diags, "multifunction-incomplete", line, col, &sib->addr,
+					 "host device %04x:%02x:%02x counts as multifunction (the config of its function 0 cannot be read%s, and the slot has %u functions that are not SR-IOV VFs) and its function %s is not declared; declare %s with assigned='no', or assign it (if these are VFs whose physfn links are missing from the tree, check on the host itself)",
+					 sib->addr.domain, sib->addr.bus, sib->addr.slot, config_note, siblings->len, desc, sib->bdf);
 	}
 }
 
@@ -214,7 +217,7 @@ hp_check_group(HpHostCheck *hc, const HpHostdev *hd, GHashTable *groups_done)
 					 dev->iommu_group, desc, m->driver);
 		if (cls != HP_VFIO_NO)
 			continue;
-		note = hp_problems_note(m);
+		note = hp_problems_note(m, "driver");
 		hp_diag_list_add(hc->diags, "iommu-group-not-viable", line, col, addr,
 				 "IOMMU group %d of %s also holds %s%s, which the domain does not declare; VFIO needs the whole group: declare %s (assigned='no' keeps it from the guest), or unbind it from %s",
 				 dev->iommu_group, dev->bdf, desc, note, m->bdf, m->driver);

@@ -18,20 +18,22 @@ hp_pci_device_rel(const HpPciAddress *addr, const gchar *attr)
 }
 
 static void
-hp_pci_device_problem(HpPciDevice *dev, const gchar *fmt, ...) G_GNUC_PRINTF(2, 3);
+hp_pci_device_problem(HpPciDevice *dev, const gchar *attr, const gchar *fmt, ...) G_GNUC_PRINTF(3, 4);
 
 static void
-hp_pci_device_problem(HpPciDevice *dev, const gchar *fmt, ...)
+hp_pci_device_problem(HpPciDevice *dev, const gchar *attr, const gchar *fmt, ...)
 {
 	va_list args;
 	va_start(args, fmt);
-	g_ptr_array_add(dev->problems, g_strdup_vprintf(fmt, args));
+	g_hash_table_replace(dev->problems, g_strdup(attr), g_strdup_vprintf(fmt, args));
 	va_end(args);
 }
 
-/* A sysfs hex attribute such as `0x14e4`; FALSE (and a problem) if garbled. */
+/* A sysfs hex attribute such as `0x14e4`; FALSE (and a problem, unless it
+ * is only missing and @required is FALSE) when it cannot be had. */
 static gboolean
-hp_pci_device_read_hex(const HpHost *host, HpPciDevice *dev, const gchar *attr, guint64 max, guint64 *ret)
+hp_pci_device_read_hex(const HpHost *host, HpPciDevice *dev, const gchar *attr, gboolean required, guint64 max,
+		       guint64 *ret)
 {
 	g_autofree gchar *rel = hp_pci_device_rel(&dev->addr, attr);
 	g_autoptr(GError) error = NULL;
@@ -41,9 +43,9 @@ hp_pci_device_read_hex(const HpHost *host, HpPciDevice *dev, const gchar *attr, 
 
 	if (line == NULL) {
 		if (!g_error_matches(error, HP_ERROR, HP_ERROR_NOT_FOUND))
-			hp_pci_device_problem(dev, "%s", error->message);
-		else
-			hp_pci_device_problem(dev, "%s is missing", attr);
+			hp_pci_device_problem(dev, attr, "%s", error->message);
+		else if (required)
+			hp_pci_device_problem(dev, attr, "%s is missing", attr);
 		return FALSE;
 	}
 	p = line;
@@ -51,7 +53,7 @@ hp_pci_device_read_hex(const HpHost *host, HpPciDevice *dev, const gchar *attr, 
 		p += 2;
 	if (*p == '\0' || strlen(p) > 16 || !g_ascii_string_to_unsigned(p, 16, 0, max, &v, NULL)) {
 		g_autofree gchar *shown = g_strescape(line, NULL);
-		hp_pci_device_problem(dev, "%s holds '%.40s', not a hex number", attr, shown);
+		hp_pci_device_problem(dev, attr, "%s holds '%.40s', not a hex number", attr, shown);
 		return FALSE;
 	}
 	*ret = v;
@@ -66,7 +68,7 @@ hp_pci_device_link(const HpHost *host, HpPciDevice *dev, const gchar *attr)
 	g_autoptr(GError) error = NULL;
 	gchar *name = hp_host_link_name(host, rel, &error);
 	if (name == NULL && !g_error_matches(error, HP_ERROR, HP_ERROR_NOT_FOUND))
-		hp_pci_device_problem(dev, "%s", error->message);
+		hp_pci_device_problem(dev, attr, "%s", error->message);
 	return name;
 }
 
@@ -105,20 +107,20 @@ hp_pci_device_read(const HpHost *host, const HpPciAddress *addr, GError **error)
 	}
 	dev->addr = *addr;
 	hp_pci_address_to_string(addr, dev->bdf);
-	dev->problems = g_ptr_array_new_with_free_func(g_free);
+	dev->problems = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
 	dev->header_type = -1;
 	dev->iommu_group = -1;
 
-	dev->ids_known = hp_pci_device_read_hex(host, dev, "vendor", 0xffff, &v) &&
-			 hp_pci_device_read_hex(host, dev, "device", 0xffff, &d);
+	dev->ids_known = hp_pci_device_read_hex(host, dev, "vendor", TRUE, 0xffff, &v) &&
+			 hp_pci_device_read_hex(host, dev, "device", TRUE, 0xffff, &d);
 	dev->vendor = (guint)v;
 	dev->device = (guint)d;
-	if (hp_pci_device_read_hex(host, dev, "subsystem_vendor", 0xffff, &sv) &&
-	    hp_pci_device_read_hex(host, dev, "subsystem_device", 0xffff, &sd)) {
+	if (hp_pci_device_read_hex(host, dev, "subsystem_vendor", FALSE, 0xffff, &sv) &&
+	    hp_pci_device_read_hex(host, dev, "subsystem_device", FALSE, 0xffff, &sd)) {
 		dev->subsystem_vendor = (guint)sv;
 		dev->subsystem_device = (guint)sd;
 	}
-	dev->class_known = hp_pci_device_read_hex(host, dev, "class", 0xffffff, &cls);
+	dev->class_known = hp_pci_device_read_hex(host, dev, "class", FALSE, 0xffffff, &cls);
 	dev->class_code = (guint32)cls;
 	{
 		g_autofree gchar *rel = hp_pci_device_rel(addr, "modalias");
@@ -127,7 +129,7 @@ hp_pci_device_read(const HpHost *host, const HpPciAddress *addr, GError **error)
 		if (line != NULL && g_str_has_prefix(line, "pci:") && g_utf8_validate(line, -1, NULL) && strlen(line) < 128)
 			dev->modalias = g_steal_pointer(&line);
 		else if (line != NULL)
-			hp_pci_device_problem(dev, "modalias is garbled");
+			hp_pci_device_problem(dev, "modalias", "modalias is garbled");
 	}
 
 	config_rel = hp_pci_device_rel(addr, "config");
@@ -135,7 +137,8 @@ hp_pci_device_read(const HpHost *host, const HpPciAddress *addr, GError **error)
 		if (config_len > 0x0e)
 			dev->header_type = (guint8)config[0x0e];
 		else
-			hp_pci_device_problem(dev, "config is %" G_GSIZE_FORMAT " bytes, too short for its header", config_len);
+			hp_pci_device_problem(dev, "config", "config is %" G_GSIZE_FORMAT " bytes, too short for its header",
+					      config_len);
 	}
 
 	dev->driver = hp_pci_device_link(host, dev, "driver");
@@ -145,7 +148,7 @@ hp_pci_device_read(const HpHost *host, const HpPciAddress *addr, GError **error)
 		if (g_ascii_string_to_unsigned(group, 10, 0, G_MAXINT, &n, NULL))
 			dev->iommu_group = (gint)n;
 		else
-			hp_pci_device_problem(dev, "iommu_group leads to '%s', not a group number", group);
+			hp_pci_device_problem(dev, "iommu_group", "iommu_group leads to '%s', not a group number", group);
 	}
 	{
 		g_autofree gchar *rel = hp_pci_device_rel(addr, "physfn");
@@ -174,7 +177,7 @@ hp_pci_device_free(HpPciDevice *dev)
 	g_free(dev->modalias);
 	g_free(dev->driver);
 	if (dev->problems != NULL)
-		g_ptr_array_unref(dev->problems);
+		g_hash_table_unref(dev->problems);
 	g_free(dev);
 }
 

@@ -23,7 +23,7 @@ typedef struct {
 	gboolean is_vf;       /* has a physfn link */
 	guint num_vfs;        /* virtfnN links */
 	gboolean has_vfio_dev;
-	GPtrArray *problems;  /* of gchar*: files missing, garbled or leading out of the root */
+	GHashTable *problems; /* attribute -> what is wrong with it: missing, garbled, a link out of the root */
 } HpPciDevice;
 
 HpPciDevice *hp_pci_device_read(const HpHost *host, const HpPciAddress *addr, GError **error);

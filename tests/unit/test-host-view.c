@@ -150,7 +150,7 @@ test_device(void **state)
 	assert_true(hp_pci_device_multifunction_bit(d, &known));
 	assert_true(known);
 	assert_false(d->is_vf);
-	assert_int_equal(d->problems->len, 0);
+	assert_int_equal(g_hash_table_size(d->problems), 0);
 	assert_true(vf->is_vf);
 	assert_ptr_equal(dev(view, "0000:01:00.0"), d); /* read once */
 	assert_null(hp_host_view_device(view, &none, &error));
@@ -168,7 +168,9 @@ test_garbled(void **state)
 	assert_int_equal(d->header_type, -1);
 	assert_false(hp_pci_device_multifunction_bit(d, &known));
 	assert_false(known);
-	assert_int_equal(d->problems->len, 2); /* vendor, config */
+	assert_int_equal(g_hash_table_size(d->problems), 2); /* vendor, config */
+	assert_non_null(g_hash_table_lookup(d->problems, "vendor"));
+	assert_non_null(g_hash_table_lookup(d->problems, "config"));
 }
 
 static void
