@@ -17,6 +17,8 @@ struct _HpNormalizer {
 };
 
 /* libxslt reports through a generic handler; collect, never print */
+static void hp_xslt_collect(void *ctx, const char *fmt, ...) G_GNUC_PRINTF(2, 3);
+
 static void
 hp_xslt_collect(void *ctx, const char *fmt, ...)
 {
