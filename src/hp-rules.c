@@ -11,17 +11,29 @@ hp_rules_at(const HpDocument *hdoc, xmlNode *node, const gchar *attr, guint *lin
 	hp_document_locate(hdoc, node, attr, line, col);
 }
 
+static GHashTable *
+hp_claims_new(void)
+{
+	return g_hash_table_new_full(g_int64_hash, g_int64_equal, g_free, NULL);
+}
+
+/* The item that claimed @addr first; NULL when @item is the first, which
+ * it then becomes. */
+static gpointer
+hp_claim(GHashTable *claims, const HpPciAddress *addr, gpointer item)
+{
+	gint64 key = (gint64)hp_pci_address_key(addr);
+	gpointer first = g_hash_table_lookup(claims, &key);
+	if (first == NULL)
+		g_hash_table_insert(claims, g_memdup2(&key, sizeof(key)), item);
+	return first;
+}
+
 static void
 hp_rules_duplicates(const HpDocument *hdoc, const HpDomain *domain, HpDiagList *diags)
 {
-	g_autoptr(GHashTable) seen = g_hash_table_new(g_int64_hash, g_int64_equal);
-	g_autoptr(GArray) keys = g_array_sized_new(FALSE, FALSE, sizeof(gint64), domain->hostdevs->len);
+	g_autoptr(GHashTable) claims = hp_claims_new();
 
-	for (guint i = 0; i < domain->hostdevs->len; i++) {
-		HpHostdev *hd = g_ptr_array_index(domain->hostdevs, i);
-		gint64 key = (gint64)hp_pci_address_key(&hd->source);
-		g_array_append_val(keys, key);
-	}
 	for (guint i = 0; i < domain->hostdevs->len; i++) {
 		HpHostdev *hd = g_ptr_array_index(domain->hostdevs, i);
 		HpHostdev *first;
@@ -30,11 +42,9 @@ hp_rules_duplicates(const HpDocument *hdoc, const HpDomain *domain, HpDiagList *
 
 		if (!hd->source_valid || hd->source_node == NULL)
 			continue;
-		first = g_hash_table_lookup(seen, &g_array_index(keys, gint64, i));
-		if (first == NULL) {
-			g_hash_table_insert(seen, &g_array_index(keys, gint64, i), hd);
+		first = hp_claim(claims, &hd->source, hd);
+		if (first == NULL)
 			continue;
-		}
 		hp_rules_at(hdoc, hd->node, NULL, &line, &col);
 		first_line = hp_document_node_line(hdoc, first->node);
 		hp_diag_list_add(diags, "hostdev-duplicate", line, col, &hd->source,
@@ -100,14 +110,8 @@ hp_rules_device_label(const HpDomain *domain, const xmlNode *device)
 static void
 hp_rules_guest_conflicts(const HpDocument *hdoc, const HpDomain *domain, HpDiagList *diags)
 {
-	g_autoptr(GHashTable) seen = g_hash_table_new(g_int64_hash, g_int64_equal);
-	g_autoptr(GArray) keys = g_array_sized_new(FALSE, FALSE, sizeof(gint64), domain->guest_addresses->len);
+	g_autoptr(GHashTable) claims = hp_claims_new();
 
-	for (guint i = 0; i < domain->guest_addresses->len; i++) {
-		HpGuestAddress *ga = g_ptr_array_index(domain->guest_addresses, i);
-		gint64 key = (gint64)hp_pci_address_key(&ga->addr);
-		g_array_append_val(keys, key);
-	}
 	for (guint i = 0; i < domain->guest_addresses->len; i++) {
 		HpGuestAddress *ga = g_ptr_array_index(domain->guest_addresses, i);
 		HpGuestAddress *first;
@@ -119,11 +123,9 @@ hp_rules_guest_conflicts(const HpDocument *hdoc, const HpDomain *domain, HpDiagL
 		/* a <console> repeats the address of the <serial> it stands for */
 		if (!ga->valid || ga->wanted || hp_xml_is_element(ga->device, "console"))
 			continue;
-		first = g_hash_table_lookup(seen, &g_array_index(keys, gint64, i));
-		if (first == NULL) {
-			g_hash_table_insert(seen, &g_array_index(keys, gint64, i), ga);
+		first = hp_claim(claims, &ga->addr, ga);
+		if (first == NULL)
 			continue;
-		}
 		label = hp_rules_device_label(domain, ga->device);
 		first_label = hp_rules_device_label(domain, first->device);
 		hp_rules_at(hdoc, ga->node, NULL, &line, &col);

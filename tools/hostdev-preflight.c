@@ -292,18 +292,55 @@ hp_write_atomically(const gchar *path, const gchar *data, GError **error)
 					error);
 }
 
+/*
+ * For the commands whose stdout is not a report (normalize, plan): loads
+ * @file, runs the static layers and, with @view, the host's, and prints the
+ * findings on stderr. Returns -1 when the document may go on, with it and
+ * its model; else the exit status, after saying "@file: @refusal".
+ */
+static gint
+hp_cli_check_quietly(HpValidator *validator, HpHostView *view, const gchar *file, gboolean werror,
+		     const gchar *refusal, HpDocument **ret_hdoc, HpDomain **ret_domain)
+{
+	g_autoptr(HpReport) report = hp_report_new(werror);
+	g_autoptr(HpDocument) hdoc = NULL;
+	g_autoptr(HpDomain) domain = NULL;
+	g_autoptr(GError) error = NULL;
+	g_autofree gchar *text = NULL;
+	HpDiagList *diags = hp_report_add_file(report, hp_display_name(file));
+
+	hdoc = hp_document_load(file, hp_display_name(file), diags, &error);
+	if (error != NULL) {
+		g_printerr("hostdev-preflight: cannot read %s: %s\n", file, error->message);
+		return HP_EXIT_USAGE;
+	}
+	if (hdoc != NULL) {
+		domain = hp_validator_check(validator, hdoc, diags);
+		if (view != NULL) {
+			hp_host_rules_check(view, hdoc, domain, diags);
+			hp_diag_list_sort(diags);
+		}
+	}
+	text = hp_report_to_string(report, HP_OUTPUT_TEXT);
+	g_printerr("%s", text);
+	if (!hp_report_valid(report)) {
+		g_printerr("hostdev-preflight: %s: %s\n", hp_display_name(file), refusal);
+		return HP_EXIT_FINDINGS;
+	}
+	*ret_hdoc = g_steal_pointer(&hdoc);
+	*ret_domain = g_steal_pointer(&domain);
+	return -1;
+}
+
 static gint
 hp_cmd_normalize(HpOptions *opts, gchar **files)
 {
 	g_autoptr(HpValidator) validator = NULL;
 	g_autoptr(HpNormalizer) norm = NULL;
-	g_autoptr(HpReport) report = hp_report_new(opts->werror);
 	g_autoptr(HpDocument) hdoc = NULL;
 	g_autoptr(HpDomain) domain = NULL;
 	g_autoptr(GError) error = NULL;
-	g_autofree gchar *text = NULL;
 	g_autofree gchar *out = NULL;
-	HpDiagList *diags;
 	gint exit_code = HP_EXIT_OK;
 	const gchar *file;
 
@@ -325,21 +362,10 @@ hp_cmd_normalize(HpOptions *opts, gchar **files)
 		return HP_EXIT_USAGE;
 	}
 
-	diags = hp_report_add_file(report, hp_display_name(file));
-	hdoc = hp_document_load(file, hp_display_name(file), diags, &error);
-	if (error != NULL) {
-		g_printerr("hostdev-preflight: cannot read %s: %s\n", file, error->message);
-		return HP_EXIT_USAGE;
-	}
-	if (hdoc != NULL)
-		domain = hp_validator_check(validator, hdoc, diags);
-	/* findings go to stderr: stdout is the document */
-	text = hp_report_to_string(report, HP_OUTPUT_TEXT);
-	g_printerr("%s", text);
-	if (!hp_report_valid(report)) {
-		g_printerr("hostdev-preflight: %s: not normalized, fix the errors above first\n", hp_display_name(file));
-		return HP_EXIT_FINDINGS;
-	}
+	exit_code = hp_cli_check_quietly(validator, NULL, file, opts->werror, "not normalized, fix the errors above first",
+					 &hdoc, &domain);
+	if (exit_code >= 0)
+		return exit_code;
 	out = hp_normalizer_apply(norm, hdoc->doc, opts->libvirt_compat, &error);
 	if (out == NULL) {
 		g_printerr("hostdev-preflight: %s\n", error->message);
@@ -365,17 +391,14 @@ static gint
 hp_cmd_plan(HpOptions *opts, gchar **files)
 {
 	g_autoptr(HpValidator) validator = NULL;
-	g_autoptr(HpReport) report = hp_report_new(opts->werror);
 	g_autoptr(HpHostView) view = NULL;
 	g_autoptr(HpDocument) hdoc = NULL;
 	g_autoptr(HpDomain) domain = NULL;
 	g_autoptr(HpPlan) plan = NULL;
 	g_autoptr(GError) error = NULL;
 	g_autofree gchar *skip = NULL;
-	g_autofree gchar *text = NULL;
 	g_autofree gchar *out = NULL;
 	HpPlanFormat format = HP_PLAN_FORMAT_TEXT;
-	HpDiagList *diags;
 	gint exit_code = -1;
 	const gchar *file;
 
@@ -397,25 +420,10 @@ hp_cmd_plan(HpOptions *opts, gchar **files)
 		g_printerr("hostdev-preflight: no plan: %s\n", skip);
 		return HP_EXIT_USAGE;
 	}
-	diags = hp_report_add_file(report, hp_display_name(file));
-	hdoc = hp_document_load(file, hp_display_name(file), diags, &error);
-	if (error != NULL) {
-		g_printerr("hostdev-preflight: cannot read %s: %s\n", file, error->message);
-		return HP_EXIT_USAGE;
-	}
-	if (hdoc != NULL) {
-		domain = hp_validator_check(validator, hdoc, diags);
-		hp_host_rules_check(view, hdoc, domain, diags);
-		hp_diag_list_sort(diags);
-	}
-	/* findings go to stderr: stdout is the plan */
-	text = hp_report_to_string(report, HP_OUTPUT_TEXT);
-	g_printerr("%s", text);
-	if (!hp_report_valid(report)) {
-		g_printerr("hostdev-preflight: %s: no plan, the domain does not validate against this host\n",
-			   hp_display_name(file));
-		return HP_EXIT_FINDINGS;
-	}
+	exit_code = hp_cli_check_quietly(validator, view, file, opts->werror,
+					 "no plan, the domain does not validate against this host", &hdoc, &domain);
+	if (exit_code >= 0)
+		return exit_code;
 	plan = hp_plan_build(view, domain);
 	hp_cli_host_warnings(view);
 	out = hp_plan_to_string(plan, format);
