@@ -395,7 +395,6 @@ hp_cmd_plan(HpOptions *opts, gchar **files)
 	g_autoptr(HpDocument) hdoc = NULL;
 	g_autoptr(HpDomain) domain = NULL;
 	g_autoptr(HpPlan) plan = NULL;
-	g_autoptr(GError) error = NULL;
 	g_autofree gchar *skip = NULL;
 	g_autofree gchar *out = NULL;
 	HpPlanFormat format = HP_PLAN_FORMAT_TEXT;
