@@ -127,17 +127,6 @@ hp_diag_list_count(const HpDiagList *list, HpSeverity severity)
 	return n;
 }
 
-gboolean
-hp_diag_list_has_rule(const HpDiagList *list, const gchar *rule_id)
-{
-	for (guint i = 0; i < list->items->len; i++) {
-		const HpDiag *diag = g_ptr_array_index(list->items, i);
-		if (g_strcmp0(diag->rule->id, rule_id) == 0)
-			return TRUE;
-	}
-	return FALSE;
-}
-
 static gint
 hp_diag_cmp(gconstpointer a, gconstpointer b)
 {

@@ -50,7 +50,6 @@ void hp_diag_list_free(HpDiagList *list);
 HpDiag *hp_diag_list_add(HpDiagList *list, const gchar *rule_id, guint line, guint column,
 			 const HpPciAddress *device, const gchar *fmt, ...) G_GNUC_PRINTF(6, 7);
 guint hp_diag_list_count(const HpDiagList *list, HpSeverity severity);
-gboolean hp_diag_list_has_rule(const HpDiagList *list, const gchar *rule_id);
 void hp_diag_list_sort(HpDiagList *list);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(HpDiagList, hp_diag_list_free)

@@ -5,12 +5,6 @@
 
 /* The semantic rules that a grammar cannot express, on the document alone. */
 
-static void
-hp_rules_at(const HpDocument *hdoc, xmlNode *node, const gchar *attr, guint *line, guint *col)
-{
-	hp_document_locate(hdoc, node, attr, line, col);
-}
-
 static GHashTable *
 hp_claims_new(void)
 {
@@ -45,7 +39,7 @@ hp_rules_duplicates(const HpDocument *hdoc, const HpDomain *domain, HpDiagList *
 		first = hp_claim(claims, &hd->source, hd);
 		if (first == NULL)
 			continue;
-		hp_rules_at(hdoc, hd->node, NULL, &line, &col);
+		hp_document_locate(hdoc, hd->node, NULL, &line, &col);
 		first_line = hp_document_node_line(hdoc, first->node);
 		hp_diag_list_add(diags, "hostdev-duplicate", line, col, &hd->source,
 				 "host PCI function %s is claimed by this <%s> and already by the <%s> on line %u; remove one of them",
@@ -72,7 +66,7 @@ hp_rules_unassigned(const HpDocument *hdoc, const HpDomain *domain, HpDiagList *
 			gchar gaddr[HP_PCI_ADDRESS_STRLEN] = "?";
 			if (hd->guest->valid)
 				hp_pci_address_to_string(&hd->guest->addr, gaddr);
-			hp_rules_at(hdoc, hd->guest->node, NULL, &line, &col);
+			hp_document_locate(hdoc, hd->guest->node, NULL, &line, &col);
 			hp_diag_list_add(diags, "unassigned-has-guest-address", line, col,
 					 hd->source_valid ? &hd->source : NULL,
 					 "<hostdev> %s is unassigned (%s) but has the guest address %s; remove its <address type='pci'/>, or assign it to the guest",
@@ -84,7 +78,7 @@ hp_rules_unassigned(const HpDocument *hdoc, const HpDomain *domain, HpDiagList *
 			if (node == NULL)
 				continue;
 			name = hp_guest_setting_name(1u << s);
-			hp_rules_at(hdoc, node, NULL, &line, &col);
+			hp_document_locate(hdoc, node, NULL, &line, &col);
 			hp_diag_list_add(diags, "unassigned-has-guest-settings", line, col,
 					 hd->source_valid ? &hd->source : NULL,
 					 "<hostdev> %s is unassigned (%s) but has <%s>, which only a function given to the guest can use; remove <%s>, or assign it",
@@ -128,7 +122,7 @@ hp_rules_guest_conflicts(const HpDocument *hdoc, const HpDomain *domain, HpDiagL
 			continue;
 		label = hp_rules_device_label(domain, ga->device);
 		first_label = hp_rules_device_label(domain, first->device);
-		hp_rules_at(hdoc, ga->node, NULL, &line, &col);
+		hp_document_locate(hdoc, ga->node, NULL, &line, &col);
 		hp_diag_list_add(diags, "guest-address-conflict", line, col, NULL,
 				 "guest PCI address %s of %s is already taken by %s on line %u; move one of them to a free guest slot or function",
 				 hp_pci_address_to_string(&ga->addr, gaddr), label, first_label,
@@ -214,14 +208,14 @@ hp_rules_guest_slots(const HpDocument *hdoc, const HpDomain *domain, HpDiagList 
 			continue;
 		if (zero == NULL && first_other != NULL) {
 			g_autofree gchar *label = hp_rules_device_label(domain, first_other->device);
-			hp_rules_at(hdoc, first_other->node, "function", &line, &col);
+			hp_document_locate(hdoc, first_other->node, "function", &line, &col);
 			hp_diag_list_add(diags, "guest-function-zero-missing", line, col, NULL,
 					 "guest slot %04x:%02x:%02x holds function %s (%s) but no function 0, so the guest never sees them; put one device of this slot at function='0x0'",
 					 first_other->addr.domain, first_other->addr.bus, first_other->addr.slot,
 					 funcs->str, label);
 		} else if (zero != NULL && nfuncs > 1 && !zero->multifunction) {
 			g_autofree gchar *label = hp_rules_device_label(domain, zero->device);
-			hp_rules_at(hdoc, zero->node, NULL, &line, &col);
+			hp_document_locate(hdoc, zero->node, NULL, &line, &col);
 			hp_diag_list_add(diags, "guest-multifunction-off", line, col, NULL,
 					 "function 0 of guest slot %04x:%02x:%02x (%s) shares the slot with function %s but lacks multifunction='on'; add multifunction='on' to its <address>",
 					 zero->addr.domain, zero->addr.bus, zero->addr.slot, label, funcs->str);
@@ -257,7 +251,7 @@ hp_rules_all_unassigned(const HpDocument *hdoc, const HpDomain *domain, HpDiagLi
 		}
 		if (!first_of_slot || any_assigned)
 			continue;
-		hp_rules_at(hdoc, hd->node, NULL, &line, &col);
+		hp_document_locate(hdoc, hd->node, NULL, &line, &col);
 		hp_diag_list_add(diags, "all-functions-unassigned", line, col, &hd->source,
 				 "every declared function of host device %04x:%02x:%02x (%u) is unassigned, so the guest gets none of them; assign at least one, or remove them",
 				 hd->source.domain, hd->source.bus, hd->source.slot, count);
