@@ -21,8 +21,8 @@ test_malformed_position(void **state)
 	assert_null(hdoc);
 	d = hp_test_first(diags, "xml-malformed");
 	assert_non_null(d);
-	assert_int_equal(d->line, 2);
-	assert_true(d->column > 1);
+	assert_int_equal(d->span.line, 2);
+	assert_true(d->span.column > 1);
 	assert_non_null(strstr(d->message, "not well-formed"));
 }
 

@@ -12,8 +12,8 @@ sample(gboolean werror)
 	HpDiagList *a = hp_report_add_file(report, "vm.xml");
 	HpPciAddress dev = {1, 9, 0, 2};
 	hp_report_add_file(report, "ok.xml");
-	hp_diag_list_add(a, "multifunction-incomplete", 14, 5, &dev, "declare %s", "it");
-	hp_diag_list_add(a, "pci-address-octal", 3, 2, NULL, "octal");
+	hp_diag_list_add(a, HP_RULE_MULTIFUNCTION_INCOMPLETE, HP_SPAN(14, 5), &dev, "declare %s", "it");
+	hp_diag_list_add(a, HP_RULE_PCI_ADDRESS_OCTAL, HP_SPAN(3, 2), NULL, "octal");
 	return report;
 }
 
@@ -88,7 +88,7 @@ test_werror(void **state)
 {
 	g_autoptr(HpReport) report = hp_report_new(TRUE);
 	HpDiagList *a = hp_report_add_file(report, "w.xml");
-	hp_diag_list_add(a, "guest-multifunction-off", 1, 1, NULL, "w");
+	hp_diag_list_add(a, HP_RULE_GUEST_MULTIFUNCTION_OFF, HP_SPAN(1, 1), NULL, "w");
 	assert_false(hp_report_valid(report));
 	report->werror = FALSE;
 	assert_true(hp_report_valid(report));
@@ -99,8 +99,14 @@ test_rules_table(void **state)
 {
 	guint n = 0;
 	const HpRule *rules = hp_rules_all(&n);
-	assert_int_equal(n, 22);
+	assert_int_equal(n, HP_RULE_COUNT);
+	assert_int_equal(n, 29); /* SPEC section 4 lists 29 rules */
+	for (guint i = 0; i < n; i++) {
+		assert_int_equal(rules[i].rule_id, i);
+		assert_ptr_equal(hp_rule_lookup(rules[i].id), &rules[i]);
+	}
 	assert_string_equal(rules[0].id, "xml-malformed");
+	assert_string_equal(hp_rule_get(HP_RULE_DOMAIN_TOO_LARGE)->id, "domain-too-large");
 	assert_int_equal(hp_rule_lookup("host-checks-skipped")->severity, HP_SEVERITY_NOTE);
 	assert_null(hp_rule_lookup("no-such-rule"));
 }

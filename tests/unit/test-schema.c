@@ -89,8 +89,8 @@ test_hint(void **state)
 	hp_schema_validate(builtin, hdoc, diags);
 	d = hp_test_first(diags, "schema");
 	assert_non_null(d);
-	assert_int_equal(d->line, 4);
-	assert_int_equal(d->column, 5);
+	assert_int_equal(d->span.line, 4);
+	assert_int_equal(d->span.column, 5);
 	assert_non_null(strstr(d->message, "assigned= is only for <hostdev mode='subsystem' type='pci'>"));
 }
 

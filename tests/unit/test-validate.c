@@ -47,7 +47,7 @@ test_builtin_only(void **state)
 	for (guint i = 1; i < bad->items->len; i++) {
 		const HpDiag *a = g_ptr_array_index(bad->items, i - 1);
 		const HpDiag *b = g_ptr_array_index(bad->items, i);
-		assert_true(a->line <= b->line);
+		assert_true(a->span.line <= b->span.line);
 	}
 }
 

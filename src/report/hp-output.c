@@ -94,8 +94,8 @@ hp_report_to_text(const HpReport *report)
 		const HpFileReport *file = g_ptr_array_index(report->files, i);
 		for (guint j = 0; j < file->diags->items->len; j++) {
 			const HpDiag *d = g_ptr_array_index(file->diags->items, j);
-			g_string_append_printf(out, "%s:%u:%u: %s: %s [%s]\n", file->name, MAX(d->line, 1),
-					       MAX(d->column, 1), hp_severity_to_string(d->severity), d->message,
+			g_string_append_printf(out, "%s:%u:%u: %s: %s [%s]\n", file->name, MAX(d->span.line, 1),
+					       MAX(d->span.column, 1), hp_severity_to_string(d->severity), d->message,
 					       d->rule->id);
 		}
 	}
@@ -142,9 +142,9 @@ hp_report_to_json(const HpReport *report)
 			json_builder_set_member_name(b, "severity");
 			json_builder_add_string_value(b, hp_severity_to_string(d->severity));
 			json_builder_set_member_name(b, "line");
-			json_builder_add_int_value(b, MAX(d->line, 1));
+			json_builder_add_int_value(b, MAX(d->span.line, 1));
 			json_builder_set_member_name(b, "column");
-			json_builder_add_int_value(b, MAX(d->column, 1));
+			json_builder_add_int_value(b, MAX(d->span.column, 1));
 			if (d->has_device) {
 				gchar bdf[HP_PCI_ADDRESS_STRLEN];
 				json_builder_set_member_name(b, "device");
@@ -247,9 +247,9 @@ hp_report_to_sarif(const HpReport *report)
 			json_builder_set_member_name(b, "region");
 			json_builder_begin_object(b);
 			json_builder_set_member_name(b, "startLine");
-			json_builder_add_int_value(b, MAX(d->line, 1));
+			json_builder_add_int_value(b, MAX(d->span.line, 1));
 			json_builder_set_member_name(b, "startColumn");
-			json_builder_add_int_value(b, MAX(d->column, 1));
+			json_builder_add_int_value(b, MAX(d->span.column, 1));
 			json_builder_end_object(b);
 			json_builder_end_object(b); /* physicalLocation */
 			json_builder_end_object(b);

@@ -61,12 +61,12 @@ hp_domain_parse_pci_address(const HpDocument *hdoc, xmlNode *node, HpDiagList *d
 				break;
 			hp_document_locate(hdoc, node, name, &line, &col);
 			if (v < 8)
-				hp_diag_list_add(diags, "pci-address-octal", line, col, NULL,
+				hp_diag_list_add(diags, HP_RULE_PCI_ADDRESS_OCTAL, HP_SPAN(line, col), NULL,
 						 "%s='%s' has a leading zero, so it is read as octal; it is %" G_GUINT64_FORMAT
 						 " either way here, but write %s='0x%" G_GINT64_MODIFIER "x' to be plain",
 						 name, value, v, name, v);
 			else
-				hp_diag_list_add(diags, "pci-address-octal", line, col, NULL,
+				hp_diag_list_add(diags, HP_RULE_PCI_ADDRESS_OCTAL, HP_SPAN(line, col), NULL,
 						 "%s='%s' has a leading zero, so it is read as octal %" G_GUINT64_FORMAT
 						 " (0x%" G_GINT64_MODIFIER "x), not decimal; write %s='0x%" G_GINT64_MODIFIER
 						 "x' if that is meant, or drop the leading zero",
@@ -74,7 +74,7 @@ hp_domain_parse_pci_address(const HpDocument *hdoc, xmlNode *node, HpDiagList *d
 			break;
 		case HP_NUMBER_NOT_A_NUMBER:
 			hp_document_locate(hdoc, node, name, &line, &col);
-			hp_diag_list_add(diags, "pci-address-invalid", line, col, NULL,
+			hp_diag_list_add(diags, HP_RULE_PCI_ADDRESS_INVALID, HP_SPAN(line, col), NULL,
 					 "%s='%s' of <address> is not a number; write it in hex like %s='0x%0*x'",
 					 name, value, name, f == HP_PCI_FIELD_DOMAIN ? 4 : (f == HP_PCI_FIELD_FUNCTION ? 1 : 2), 0);
 			ok = FALSE;
@@ -82,7 +82,7 @@ hp_domain_parse_pci_address(const HpDocument *hdoc, xmlNode *node, HpDiagList *d
 		case HP_NUMBER_OUT_OF_RANGE:
 		default:
 			hp_document_locate(hdoc, node, name, &line, &col);
-			hp_diag_list_add(diags, "pci-address-invalid", line, col, NULL,
+			hp_diag_list_add(diags, HP_RULE_PCI_ADDRESS_INVALID, HP_SPAN(line, col), NULL,
 					 "%s='%s' of <address> is out of range: a PCI %s is at most 0x%" G_GINT64_MODIFIER "x",
 					 name, value, name, hp_pci_field_max(f));
 			ok = FALSE;

@@ -41,7 +41,7 @@ hp_rules_duplicates(const HpDocument *hdoc, const HpDomain *domain, HpDiagList *
 			continue;
 		hp_document_locate(hdoc, hd->node, NULL, &line, &col);
 		first_line = hp_document_node_line(hdoc, first->node);
-		hp_diag_list_add(diags, "hostdev-duplicate", line, col, &hd->source,
+		hp_diag_list_add(diags, HP_RULE_HOSTDEV_DUPLICATE, HP_SPAN(line, col), &hd->source,
 				 "host PCI function %s is claimed by this <%s> and already by the <%s> on line %u; remove one of them",
 				 hp_pci_address_to_string(&hd->source, bdf), hp_hostdev_element_name(hd),
 				 hp_hostdev_element_name(first), first_line);
@@ -67,7 +67,7 @@ hp_rules_unassigned(const HpDocument *hdoc, const HpDomain *domain, HpDiagList *
 			if (hd->guest->valid)
 				hp_pci_address_to_string(&hd->guest->addr, gaddr);
 			hp_document_locate(hdoc, hd->guest->node, NULL, &line, &col);
-			hp_diag_list_add(diags, "unassigned-has-guest-address", line, col,
+			hp_diag_list_add(diags, HP_RULE_UNASSIGNED_HAS_GUEST_ADDRESS, HP_SPAN(line, col),
 					 hd->source_valid ? &hd->source : NULL,
 					 "<hostdev> %s is unassigned (%s) but has the guest address %s; remove its <address type='pci'/>, or assign it to the guest",
 					 bdf, how, gaddr);
@@ -79,7 +79,7 @@ hp_rules_unassigned(const HpDocument *hdoc, const HpDomain *domain, HpDiagList *
 				continue;
 			name = hp_guest_setting_name(1u << s);
 			hp_document_locate(hdoc, node, NULL, &line, &col);
-			hp_diag_list_add(diags, "unassigned-has-guest-settings", line, col,
+			hp_diag_list_add(diags, HP_RULE_UNASSIGNED_HAS_GUEST_SETTINGS, HP_SPAN(line, col),
 					 hd->source_valid ? &hd->source : NULL,
 					 "<hostdev> %s is unassigned (%s) but has <%s>, which only a function given to the guest can use; remove <%s>, or assign it",
 					 bdf, how, name, name);
@@ -123,7 +123,7 @@ hp_rules_guest_conflicts(const HpDocument *hdoc, const HpDomain *domain, HpDiagL
 		label = hp_rules_device_label(domain, ga->device);
 		first_label = hp_rules_device_label(domain, first->device);
 		hp_document_locate(hdoc, ga->node, NULL, &line, &col);
-		hp_diag_list_add(diags, "guest-address-conflict", line, col, NULL,
+		hp_diag_list_add(diags, HP_RULE_GUEST_ADDRESS_CONFLICT, HP_SPAN(line, col), NULL,
 				 "guest PCI address %s of %s is already taken by %s on line %u; move one of them to a free guest slot or function",
 				 hp_pci_address_to_string(&ga->addr, gaddr), label, first_label,
 				 hp_document_node_line(hdoc, first->node));
@@ -209,14 +209,14 @@ hp_rules_guest_slots(const HpDocument *hdoc, const HpDomain *domain, HpDiagList 
 		if (zero == NULL && first_other != NULL) {
 			g_autofree gchar *label = hp_rules_device_label(domain, first_other->device);
 			hp_document_locate(hdoc, first_other->node, "function", &line, &col);
-			hp_diag_list_add(diags, "guest-function-zero-missing", line, col, NULL,
+			hp_diag_list_add(diags, HP_RULE_GUEST_FUNCTION_ZERO_MISSING, HP_SPAN(line, col), NULL,
 					 "guest slot %04x:%02x:%02x holds function %s (%s) but no function 0, so the guest never sees them; put one device of this slot at function='0x0'",
 					 first_other->addr.domain, first_other->addr.bus, first_other->addr.slot,
 					 funcs->str, label);
 		} else if (zero != NULL && nfuncs > 1 && !zero->multifunction) {
 			g_autofree gchar *label = hp_rules_device_label(domain, zero->device);
 			hp_document_locate(hdoc, zero->node, NULL, &line, &col);
-			hp_diag_list_add(diags, "guest-multifunction-off", line, col, NULL,
+			hp_diag_list_add(diags, HP_RULE_GUEST_MULTIFUNCTION_OFF, HP_SPAN(line, col), NULL,
 					 "function 0 of guest slot %04x:%02x:%02x (%s) shares the slot with function %s but lacks multifunction='on'; add multifunction='on' to its <address>",
 					 zero->addr.domain, zero->addr.bus, zero->addr.slot, label, funcs->str);
 		}
@@ -252,7 +252,7 @@ hp_rules_all_unassigned(const HpDocument *hdoc, const HpDomain *domain, HpDiagLi
 		if (!first_of_slot || any_assigned)
 			continue;
 		hp_document_locate(hdoc, hd->node, NULL, &line, &col);
-		hp_diag_list_add(diags, "all-functions-unassigned", line, col, &hd->source,
+		hp_diag_list_add(diags, HP_RULE_ALL_FUNCTIONS_UNASSIGNED, HP_SPAN(line, col), &hd->source,
 				 "every declared function of host device %04x:%02x:%02x (%u) is unassigned, so the guest gets none of them; assign at least one, or remove them",
 				 hd->source.domain, hd->source.bus, hd->source.slot, count);
 	}

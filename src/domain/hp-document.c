@@ -148,20 +148,20 @@ hp_document_new_from_bytes(const gchar *name, GBytes *bytes, HpDiagList *diags)
 	hdoc->line_starts = hp_line_starts(data != NULL ? data : "", data != NULL ? len : 0);
 
 	if (len > G_MAXINT) {
-		hp_diag_list_add(diags, "xml-malformed", 1, 1, NULL,
+		hp_diag_list_add(diags, HP_RULE_XML_MALFORMED, HP_SPAN(1, 1), NULL,
 				 "the document is %" G_GSIZE_FORMAT " bytes, more than the 2 GiB an XML document may have here",
 				 len);
 		return NULL;
 	}
 	if (len == 0) {
-		hp_diag_list_add(diags, "xml-malformed", 1, 1, NULL,
+		hp_diag_list_add(diags, HP_RULE_XML_MALFORMED, HP_SPAN(1, 1), NULL,
 				 "the document is empty; a libvirt domain starts with <domain>");
 		return NULL;
 	}
 
 	ctxt = xmlNewParserCtxt();
 	if (ctxt == NULL) {
-		hp_diag_list_add(diags, "xml-malformed", 1, 1, NULL, "out of memory creating the XML parser");
+		hp_diag_list_add(diags, HP_RULE_XML_MALFORMED, HP_SPAN(1, 1), NULL, "out of memory creating the XML parser");
 		return NULL;
 	}
 	ctxt->_private = &guard;
@@ -170,7 +170,7 @@ hp_document_new_from_bytes(const gchar *name, GBytes *bytes, HpDiagList *diags)
 				      XML_PARSE_NONET | XML_PARSE_BIG_LINES | XML_PARSE_NOWARNING |
 					  XML_PARSE_NOERROR);
 	if (guard.refused) {
-		hp_diag_list_add(diags, "xml-malformed", (guint)MAX(guard.line, 1), (guint)MAX(guard.column, 1),
+		hp_diag_list_add(diags, HP_RULE_XML_MALFORMED, HP_SPAN((guint)MAX(guard.line, 1), (guint)MAX(guard.column, 1)),
 				 NULL,
 				 "the document contains %s; domain XML has no DTD or entities, remove it",
 				 guard.what);
@@ -181,7 +181,7 @@ hp_document_new_from_bytes(const gchar *name, GBytes *bytes, HpDiagList *diags)
 		g_autofree gchar *text = hp_xml_error_text(err);
 		guint line = err != NULL && err->line > 0 ? (guint)err->line : 1;
 		guint col = err != NULL && err->int2 > 0 ? (guint)err->int2 : 1;
-		hp_diag_list_add(diags, "xml-malformed", line, col, NULL,
+		hp_diag_list_add(diags, HP_RULE_XML_MALFORMED, HP_SPAN(line, col), NULL,
 				 "not well-formed XML: %s", text);
 		g_clear_pointer(&hdoc->doc, xmlFreeDoc);
 	}

@@ -12,7 +12,7 @@
 
 struct _HpSchema {
 	xmlRelaxNGPtr rng;
-	const gchar *rule_id; /* "schema" or "libvirt-schema" */
+	HpRuleId rule_id; /* HP_RULE_SCHEMA or HP_RULE_LIBVIRT_SCHEMA */
 	gboolean strip;       /* take our extensions out before validating */
 	gboolean fragments;   /* validate <hostdev>/<interface> subtrees only */
 	gchar *label;
@@ -81,7 +81,7 @@ hp_schema_new_builtin(GError **error)
 	if (bytes == NULL)
 		return NULL;
 	data = g_bytes_get_data(bytes, &len);
-	schema->rule_id = "schema";
+	schema->rule_id = HP_RULE_SCHEMA;
 	schema->label = g_strdup("hostdev-preflight's grammar");
 
 	/*
@@ -140,7 +140,7 @@ hp_schema_new_libvirt(const gchar *dir, GError **error)
 			    path);
 		return NULL;
 	}
-	schema->rule_id = "libvirt-schema";
+	schema->rule_id = HP_RULE_LIBVIRT_SCHEMA;
 	schema->strip = TRUE;
 	schema->label = g_strdup_printf("libvirt's grammar (%s)", path);
 	schema->rng = hp_schema_compile(xmlRelaxNGNewParserCtxt(path), schema->label, error);
@@ -307,10 +307,10 @@ hp_schema_validate_doc(HpSchema *schema, const HpDocument *hdoc, xmlDoc *doc, GH
 			msg = g_strdup_printf("%s rejects the document: %s", schema->label, raw);
 		if (!g_hash_table_add(reported, g_strdup_printf("%u:%u:%s", line, col, msg)))
 			continue;
-		hp_diag_list_add(diags, schema->rule_id, line, col, NULL, "%s", msg);
+		hp_diag_list_add(diags, schema->rule_id, HP_SPAN(line, col), NULL, "%s", msg);
 	}
 	if (rc != 0 && errs.errors->len == 0)
-		hp_diag_list_add(diags, schema->rule_id, 1, 1, NULL, "%s rejects the document", schema->label);
+		hp_diag_list_add(diags, schema->rule_id, HP_SPAN(1, 1), NULL, "%s rejects the document", schema->label);
 	g_ptr_array_unref(errs.errors);
 }
 
@@ -324,7 +324,7 @@ hp_schema_validate_fragments(HpSchema *schema, const HpDocument *hdoc, GHashTabl
 		guint line = 1, col = 1;
 		if (root != NULL)
 			hp_document_locate(hdoc, root, NULL, &line, &col);
-		hp_diag_list_add(diags, schema->rule_id, line, col, NULL,
+		hp_diag_list_add(diags, schema->rule_id, HP_SPAN(line, col), NULL,
 				 "%s rejects <%s>: a libvirt domain's root element is <domain>", schema->label,
 				 root != NULL ? (const gchar *)root->name : "");
 		return;
