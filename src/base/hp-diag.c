@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include "hp-diag.h"
 
+#include <string.h>
+
 /* The contract's rules, indexed by HpRuleId. */
 static const HpRule rules[] = {
     [HP_RULE_XML_MALFORMED] = {HP_RULE_XML_MALFORMED, "xml-malformed", HP_SEVERITY_ERROR, HP_LAYER_STATIC, "The document is not well-formed XML"},
@@ -99,6 +101,94 @@ hp_diag_list_free(HpDiagList *list)
 	g_free(list);
 }
 
+/*
+ * Appends @str (at most @len bytes) to @out with every control character and
+ * every byte that is not valid UTF-8 written as an escape (\n, \t, \x1b,
+ * \xff), so that no text from an input can start a new diagnostic line, move
+ * a terminal's cursor, or make a JSON or SARIF reader fail. Stops after
+ * @max_chars characters of @str, setting *@ret_cut.
+ */
+static void
+hp_escape_append(GString *out, const gchar *str, gsize len, guint max_chars, gboolean *ret_cut)
+{
+	const gchar *p = str;
+	const gchar *end = str + len;
+	guint chars = 0;
+
+	*ret_cut = FALSE;
+	while (p < end) {
+		gunichar c;
+		const gchar *next;
+
+		if (chars == max_chars) {
+			*ret_cut = TRUE;
+			return;
+		}
+		c = g_utf8_get_char_validated(p, end - p);
+		if (c == (gunichar)-1 || c == (gunichar)-2) {
+			g_string_append_printf(out, "\\x%02x", (guchar)*p);
+			p++;
+			chars++;
+			continue;
+		}
+		next = g_utf8_next_char(p);
+		switch (c) {
+		case '\n':
+			g_string_append(out, "\\n");
+			break;
+		case '\r':
+			g_string_append(out, "\\r");
+			break;
+		case '\t':
+			g_string_append(out, "\\t");
+			break;
+		default:
+			if (c < 0x20 || c == 0x7f || (c >= 0x80 && c < 0xa0) || c == 0x2028 || c == 0x2029)
+				g_string_append_printf(out, c < 0x100 ? "\\x%02x" : "\\u%04x", c);
+			else
+				g_string_append_len(out, p, next - p);
+		}
+		p = next;
+		chars++;
+	}
+}
+
+/**
+ * hp_echo:
+ * @value: (nullable): text from an input (a domain, a host file)
+ *
+ * The one way a value from an input goes into a message: cut at
+ * %HP_ECHO_MAX characters (an ellipsis says it was cut) and with control
+ * characters and invalid UTF-8 escaped (SPEC section 4).
+ *
+ * Returns: (transfer full): the text to print; "(null)" for %NULL.
+ */
+gchar *
+hp_echo(const gchar *value)
+{
+	GString *out;
+	gboolean cut;
+
+	if (value == NULL)
+		return g_strdup("(null)");
+	out = g_string_sized_new(strlen(value) + 8);
+	hp_escape_append(out, value, strlen(value), HP_ECHO_MAX, &cut);
+	if (cut)
+		g_string_append(out, "\xe2\x80\xa6"); /* U+2026, an ellipsis */
+	return g_string_free(out, FALSE);
+}
+
+/* A message is ours, but the values in it come from inputs: whatever a rule
+ * forgot to pass through hp_echo() is still escaped here. */
+static gchar *
+hp_message_sanitize(const gchar *msg)
+{
+	GString *out = g_string_sized_new(strlen(msg));
+	gboolean cut;
+	hp_escape_append(out, msg, strlen(msg), G_MAXUINT, &cut);
+	return g_string_free(out, FALSE);
+}
+
 /**
  * hp_diag_list_add:
  * @rule: the rule
@@ -112,6 +202,7 @@ hp_diag_list_add(HpDiagList *list, HpRuleId rule_id, const HpSpan *span, const H
 		 const gchar *fmt, ...)
 {
 	const HpRule *rule = hp_rule_get(rule_id);
+	g_autofree gchar *raw = NULL;
 	HpDiag *diag;
 	va_list args;
 
@@ -126,8 +217,9 @@ hp_diag_list_add(HpDiagList *list, HpRuleId rule_id, const HpSpan *span, const H
 		diag->device = *device;
 	}
 	va_start(args, fmt);
-	diag->message = g_strdup_vprintf(fmt, args);
+	raw = g_strdup_vprintf(fmt, args);
 	va_end(args);
+	diag->message = hp_message_sanitize(raw);
 	g_ptr_array_add(list->items, diag);
 	return diag;
 }

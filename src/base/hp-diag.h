@@ -89,6 +89,10 @@ typedef struct {
 	GPtrArray *items; /* of HpDiag */
 } HpDiagList;
 
+/* Values from an input are cut at this many characters in a message. */
+#define HP_ECHO_MAX 200
+
+gchar *hp_echo(const gchar *value);
 const HpRule *hp_rule_get(HpRuleId id);
 const HpRule *hp_rule_lookup(const gchar *id);
 const HpRule *hp_rules_all(guint *ret_count);

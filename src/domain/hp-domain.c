@@ -33,6 +33,15 @@ hp_hostdev_is_pci_subsystem(const xmlNode *node)
 	       g_strcmp0(type, "pci") == 0;
 }
 
+static HpSpan
+hp_domain_span(const HpDocument *hdoc, const xmlNode *node, const gchar *attr)
+{
+	HpSpan span = {1, 1, 0, 0};
+	if (node != NULL)
+		hp_document_locate(hdoc, node, attr, &span.line, &span.column);
+	return span;
+}
+
 /*
  * Reads the four fields of a PCI <address>. A field that is absent is 0, as
  * libvirt takes it. Each bad field is a finding; a leading-zero one a warning.
@@ -114,6 +123,8 @@ hp_domain_add_guest_address(HpDomain *domain, const HpDocument *hdoc, xmlNode *d
 	guest->valid = hp_domain_parse_pci_address(hdoc, addr_node, diags, &guest->addr);
 	/* libvirt fills in an all-zero guest PCI address itself */
 	guest->wanted = guest->valid && hp_pci_address_key(&guest->addr) == 0;
+	guest->span = hp_domain_span(hdoc, addr_node, NULL);
+	guest->function_span = hp_domain_span(hdoc, addr_node, "function");
 	mf = hp_xml_prop(addr_node, "multifunction");
 	guest->multifunction = g_strcmp0(mf, "on") == 0;
 	g_ptr_array_add(domain->guest_addresses, guest);
@@ -150,6 +161,9 @@ hp_domain_add_hostdev(HpDomain *domain, const HpDocument *hdoc, xmlNode *node, H
 	hostdev->kind = kind;
 	hostdev->node = node;
 	hostdev->source_node = addr;
+	hostdev->span = hp_domain_span(hdoc, node, NULL);
+	hostdev->source_span = hp_domain_span(hdoc, addr != NULL ? addr : node, NULL);
+	hostdev->model_span = hp_domain_span(hdoc, driver != NULL ? driver : node, driver != NULL ? "model" : NULL);
 	if (addr != NULL)
 		hostdev->source_valid = hp_domain_parse_pci_address(hdoc, addr, diags, &hostdev->source);
 	hostdev->managed = g_strcmp0(managed, "yes") == 0;
@@ -170,6 +184,7 @@ hp_domain_add_hostdev(HpDomain *domain, const HpDocument *hdoc, xmlNode *node, H
 		if (child != NULL) {
 			hostdev->guest_settings |= 1u << i;
 			hostdev->guest_setting_nodes[i] = child;
+			hostdev->guest_setting_spans[i] = hp_domain_span(hdoc, child, NULL);
 		}
 	}
 	g_ptr_array_add(domain->hostdevs, hostdev);
@@ -192,6 +207,7 @@ hp_domain_parse(const HpDocument *hdoc, HpDiagList *diags)
 
 	domain->hostdevs = g_ptr_array_new_with_free_func(hp_hostdev_free);
 	domain->guest_addresses = g_ptr_array_new_with_free_func(g_free);
+	domain->span = hp_domain_span(hdoc, root, NULL);
 	if (!hp_xml_is_element(root, "domain"))
 		return domain;
 	domain->name = hp_xml_child_text(root, "name");

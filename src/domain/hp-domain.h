@@ -32,6 +32,8 @@ typedef struct {
 	gboolean wanted;  /* all zero or no field: libvirt picks the address */
 	HpPciAddress addr;
 	gboolean multifunction; /* multifunction='on' */
+	HpSpan span;            /* the <address> element */
+	HpSpan function_span;   /* its function= attribute (the element when absent) */
 } HpGuestAddress;
 
 /* A PCI host function the domain claims. */
@@ -49,10 +51,15 @@ typedef struct {
 	HpGuestAddress *guest;        /* borrowed from HpDomain.guest_addresses, or NULL */
 	guint guest_settings;         /* HpGuestSetting flags */
 	xmlNode *guest_setting_nodes[5];
+	HpSpan span;                  /* the <hostdev>/<interface> element */
+	HpSpan source_span;           /* the source <address> (the element when absent) */
+	HpSpan model_span;            /* <driver model=> (the element when absent) */
+	HpSpan guest_setting_spans[5];
 } HpHostdev;
 
 typedef struct {
 	gchar *name;
+	HpSpan span;                /* the root element; 1:1 when there is none */
 	GPtrArray *hostdevs;        /* of HpHostdev, in document order */
 	GPtrArray *guest_addresses; /* of HpGuestAddress, in document order */
 } HpDomain;

@@ -17,11 +17,6 @@ typedef struct {
 	gboolean wants_modalias;
 } HpHostCheck;
 
-static void
-hp_at(HpHostCheck *hc, const HpHostdev *hd, guint *line, guint *col)
-{
-	hp_document_locate(hc->hdoc, hd->node, NULL, line, col);
-}
 
 static const HpHostdev *
 hp_declared(HpHostCheck *hc, const HpPciAddress *addr)
@@ -44,17 +39,15 @@ hp_check_driver_vfio(HpHostCheck *hc, const HpHostdev *hd, const HpPciDevice *de
 	g_autofree gchar *desc = hp_host_view_describe(hc->view, dev);
 	g_autofree gchar *note = hp_problems_note(dev, "driver");
 	HpVfioClass cls = hp_host_view_classify(hc->view, dev);
-	guint line, col;
 
-	hp_at(hc, hd, &line, &col);
 	if (dev->driver != NULL && g_strcmp0(dev->driver, "vfio-pci") != 0 && !dev->has_vfio_dev)
 		hc->wants_modalias = TRUE;
 	if (cls == HP_VFIO_NO) {
-		hp_diag_list_add(hc->diags, HP_RULE_MANAGED_NO_NOT_BOUND, HP_SPAN(line, col), &dev->addr,
+		hp_diag_list_add(hc->diags, HP_RULE_MANAGED_NO_NOT_BOUND, &hd->span, &dev->addr,
 				 "%s is managed='no' but %s a VFIO driver%s; bind it to vfio-pci (or its variant driver) before the domain starts, e.g. driverctl set-override %s vfio-pci, or set managed='yes'",
 				 desc, dev->driver != NULL ? "is not bound to" : "has no driver, not even", note, dev->bdf);
 	} else if (cls == HP_VFIO_BY_NAME) {
-		hp_diag_list_add(hc->diags, HP_RULE_VFIO_DRIVER_BY_NAME, HP_SPAN(line, col), &dev->addr,
+		hp_diag_list_add(hc->diags, HP_RULE_VFIO_DRIVER_BY_NAME, &hd->span, &dev->addr,
 				 "%s is taken to be on a VFIO driver only because the name '%s' contains \"vfio\": it has no vfio-dev/ and its module has no vfio_pci: aliases in modules.alias; check that %s really is a VFIO driver",
 				 desc, dev->driver, dev->driver);
 	}
@@ -66,18 +59,16 @@ hp_check_device(HpHostCheck *hc, const HpHostdev *hd)
 	const GError *error = NULL;
 	const HpPciDevice *dev = hp_host_view_device(hc->view, &hd->source, &error);
 	gchar bdf[HP_PCI_ADDRESS_STRLEN];
-	guint line, col;
 
 	hp_pci_address_to_string(&hd->source, bdf);
 	if (dev == NULL) {
-		hp_document_locate(hc->hdoc, hd->source_node, NULL, &line, &col);
 		if (g_error_matches(error, HP_ERROR, HP_ERROR_NOT_FOUND))
-			hp_diag_list_add(hc->diags, HP_RULE_HOST_DEVICE_NOT_FOUND, HP_SPAN(line, col), &hd->source,
+			hp_diag_list_add(hc->diags, HP_RULE_HOST_DEVICE_NOT_FOUND, &hd->source_span, &hd->source,
 					 "host PCI device %s does not exist on this host (no %s/sys/bus/pci/devices/%s); check the address with 'lspci -D', or remove this <%s>",
 					 bdf, g_strcmp0(hp_host_get_root(hp_host_view_get_host(hc->view)), "/") == 0 ? "" : hp_host_get_root(hp_host_view_get_host(hc->view)),
 					 bdf, hp_hostdev_element_name(hd));
 		else
-			hp_diag_list_add(hc->diags, HP_RULE_HOST_DEVICE_NOT_FOUND, HP_SPAN(line, col), &hd->source,
+			hp_diag_list_add(hc->diags, HP_RULE_HOST_DEVICE_NOT_FOUND, &hd->source_span, &hd->source,
 					 "host PCI device %s cannot be read: %s; fix the host tree, or remove this <%s>",
 					 bdf, error != NULL ? error->message : "unknown error", hp_hostdev_element_name(hd));
 		return;
@@ -85,8 +76,7 @@ hp_check_device(HpHostCheck *hc, const HpHostdev *hd)
 	if (dev->iommu_group < 0) {
 		g_autofree gchar *desc = hp_host_view_describe(hc->view, dev);
 		g_autofree gchar *note = hp_problems_note(dev, "iommu_group");
-		hp_at(hc, hd, &line, &col);
-		hp_diag_list_add(hc->diags, HP_RULE_IOMMU_MISSING, HP_SPAN(line, col), &hd->source,
+		hp_diag_list_add(hc->diags, HP_RULE_IOMMU_MISSING, &hd->span, &hd->source,
 				 "%s has no IOMMU group%s, so VFIO cannot assign it: the IOMMU is off or unsupported; enable VT-d/AMD-Vi in the firmware and boot with intel_iommu=on (Intel) or amd_iommu=on (AMD)",
 				 desc, note);
 	}
@@ -95,14 +85,8 @@ hp_check_device(HpHostCheck *hc, const HpHostdev *hd)
 	else if (hd->driver_model == NULL)
 		hc->wants_modalias = TRUE; /* the plan chooses a variant driver for it */
 	if (hd->driver_model != NULL && !hp_host_view_has_driver_or_module(hc->view, hd->driver_model)) {
-		xmlNode *driver = NULL;
-		for (xmlNode *n = hd->node->children; n != NULL; n = n->next) {
-			if (n->type == XML_ELEMENT_NODE && xmlStrEqual(n->name, (const xmlChar *)"driver"))
-				driver = n;
-		}
 		hc->wants_modalias = TRUE;
-		hp_document_locate(hc->hdoc, driver != NULL ? driver : hd->node, "model", &line, &col);
-		hp_diag_list_add(hc->diags, HP_RULE_VARIANT_DRIVER_UNKNOWN, HP_SPAN(line, col), &hd->source,
+		hp_diag_list_add(hc->diags, HP_RULE_VARIANT_DRIVER_UNKNOWN, &hd->model_span, &hd->source,
 				 "<driver model='%s'/> of %s names no PCI driver (sys/bus/pci/drivers) and no module (sys/module, modules.alias) this host has; install the module, fix the name, or remove model= to let the host's modules.alias choose",
 				 hd->driver_model, bdf);
 	}
@@ -118,7 +102,6 @@ hp_check_slot(HpHostCheck *hc, const HpHostdev *hd)
 	HpPciAddress a = hd->source;
 	gboolean multifunction = FALSE, known = FALSE;
 	g_autofree gchar *config_note = NULL;
-	guint line, col;
 
 	if (self == NULL)
 		return;
@@ -143,8 +126,7 @@ hp_check_slot(HpHostCheck *hc, const HpHostdev *hd)
 	if (!multifunction) {
 		if (hd->assigned_attr || hd->unassigned_address) {
 			g_autofree gchar *desc = hp_host_view_describe(hc->view, self);
-			hp_at(hc, hd, &line, &col);
-			hp_diag_list_add(hc->diags, HP_RULE_ASSIGNED_NOT_MULTIFUNCTION, HP_SPAN(line, col), &hd->source,
+			hp_diag_list_add(hc->diags, HP_RULE_ASSIGNED_NOT_MULTIFUNCTION, &hd->span, &hd->source,
 					 "%s uses %s, which is only for multifunction devices, but it is %s; remove %s (to keep it from the guest, remove the whole <hostdev>)",
 					 desc, hd->assigned_attr ? "the assigned attribute" : "<address type='unassigned'/>",
 					 self->is_vf ? "an SR-IOV virtual function" : "a single-function device",
@@ -167,14 +149,13 @@ hp_check_slot(HpHostCheck *hc, const HpHostdev *hd)
 		if (hp_declared(hc, &sib->addr) != NULL)
 			continue;
 		desc = hp_host_view_describe(hc->view, sib);
-		hp_at(hc, hd, &line, &col);
 		g_hash_table_add(hc->missing, g_memdup2(&(gint64){(gint64)hp_pci_address_key(&sib->addr)}, sizeof(gint64)));
 		if (known)
-			hp_diag_list_add(hc->diags, HP_RULE_MULTIFUNCTION_INCOMPLETE, HP_SPAN(line, col), &sib->addr,
+			hp_diag_list_add(hc->diags, HP_RULE_MULTIFUNCTION_INCOMPLETE, &hd->span, &sib->addr,
 					 "host device %04x:%02x:%02x is multifunction and its function %s is not declared; VFIO takes the whole device, so declare %s with assigned='no', or assign it",
 					 sib->addr.domain, sib->addr.bus, sib->addr.slot, desc, sib->bdf);
 		else
-			hp_diag_list_add(hc->diags, HP_RULE_MULTIFUNCTION_INCOMPLETE, HP_SPAN(line, col), &sib->addr,
+			hp_diag_list_add(hc->diags, HP_RULE_MULTIFUNCTION_INCOMPLETE, &hd->span, &sib->addr,
 					 "host device %04x:%02x:%02x counts as multifunction (the config of its function 0 cannot be read%s, and the slot has %u functions that are not SR-IOV VFs) and its function %s is not declared; declare %s with assigned='no', or assign it (if these are VFs whose physfn links are missing from the tree, check on the host itself)",
 					 sib->addr.domain, sib->addr.bus, sib->addr.slot, config_note, siblings->len, desc, sib->bdf);
 	}
@@ -185,7 +166,6 @@ hp_check_group(HpHostCheck *hc, const HpHostdev *hd, GHashTable *groups_done)
 {
 	const HpPciDevice *dev = hp_host_view_device(hc->view, &hd->source, NULL);
 	g_autoptr(GArray) members = NULL;
-	guint line, col;
 
 	if (dev == NULL || dev->iommu_group < 0 || !g_hash_table_add(groups_done, GINT_TO_POINTER(dev->iommu_group)))
 		return;
@@ -210,15 +190,14 @@ hp_check_group(HpHostCheck *hc, const HpHostdev *hd, GHashTable *groups_done)
 			hc->wants_modalias = TRUE;
 		cls = hp_host_view_classify(hc->view, m);
 		desc = hp_host_view_describe(hc->view, m);
-		hp_at(hc, hd, &line, &col);
 		if (cls == HP_VFIO_BY_NAME)
-			hp_diag_list_add(hc->diags, HP_RULE_VFIO_DRIVER_BY_NAME, HP_SPAN(line, col), addr,
+			hp_diag_list_add(hc->diags, HP_RULE_VFIO_DRIVER_BY_NAME, &hd->span, addr,
 					 "IOMMU group %d member %s is taken to be on a VFIO driver only because the name '%s' contains \"vfio\"; check that it really is one",
 					 dev->iommu_group, desc, m->driver);
 		if (cls != HP_VFIO_NO)
 			continue;
 		note = hp_problems_note(m, "driver");
-		hp_diag_list_add(hc->diags, HP_RULE_IOMMU_GROUP_NOT_VIABLE, HP_SPAN(line, col), addr,
+		hp_diag_list_add(hc->diags, HP_RULE_IOMMU_GROUP_NOT_VIABLE, &hd->span, addr,
 				 "IOMMU group %d of %s also holds %s%s, which the domain does not declare; VFIO needs the whole group: declare %s (assigned='no' keeps it from the guest), or unbind it from %s",
 				 dev->iommu_group, dev->bdf, desc, note, m->bdf, m->driver);
 	}
@@ -271,9 +250,7 @@ hp_host_rules_check(HpHostView *view, const HpDocument *hdoc, const HpDomain *do
 	if (hc.wants_modalias && first != NULL) {
 		const GError *error = NULL;
 		if (hp_host_view_modalias(view, &error) == NULL) {
-			guint line, col;
-			hp_document_locate(hdoc, first->node, NULL, &line, &col);
-			hp_diag_list_add(diags, HP_RULE_MODULES_ALIAS_MISSING, HP_SPAN(line, col), NULL,
+			hp_diag_list_add(diags, HP_RULE_MODULES_ALIAS_MISSING, &first->span, NULL,
 					 "no modules.alias for kernel %s (%s), so VFIO variant drivers cannot be chosen or recognised and the generic vfio-pci is assumed; give the target's release with --kernel-release, or run depmod",
 					 hp_host_get_kernel_release(hp_host_view_get_host(view)) != NULL ? hp_host_get_kernel_release(hp_host_view_get_host(view)) : "(unknown)",
 					 error != NULL ? error->message : "not found");

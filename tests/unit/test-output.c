@@ -111,6 +111,28 @@ test_rules_table(void **state)
 	assert_null(hp_rule_lookup("no-such-rule"));
 }
 
+static void
+test_echo(void **state)
+{
+	g_autofree gchar *plain = hp_echo("tg3");
+	g_autofree gchar *ctl = hp_echo("a\nb:1:1: note: x\x1b[31m\xff\xfe");
+	g_autofree gchar *longv = g_strnfill(300, 'x');
+	g_autofree gchar *cut = hp_echo(longv);
+	g_autofree gchar *multi = hp_echo("\xc3\xa9t\xc3\xa9");
+	g_autoptr(HpDiagList) list = hp_diag_list_new();
+	const HpDiag *d;
+
+	assert_string_equal(plain, "tg3");
+	assert_string_equal(ctl, "a\\nb:1:1: note: x\\x1b[31m\\xff\\xfe");
+	assert_int_equal(g_utf8_strlen(cut, -1), HP_ECHO_MAX + 1);
+	assert_true(g_str_has_suffix(cut, "\xe2\x80\xa6"));
+	assert_string_equal(multi, "\xc3\xa9t\xc3\xa9"); /* characters, not bytes */
+	/* a value a rule forgot to pass through hp_echo() is still escaped */
+	d = hp_diag_list_add(list, HP_RULE_SCHEMA, HP_SPAN(1, 1), NULL, "value '%s'", "x\ny\xff");
+	assert_string_equal(d->message, "value 'x\\ny\\xff'");
+	assert_true(g_utf8_validate(d->message, -1, NULL));
+}
+
 int
 main(void)
 {
@@ -120,6 +142,7 @@ main(void)
 	    cmocka_unit_test(test_sarif),
 	    cmocka_unit_test(test_werror),
 	    cmocka_unit_test(test_rules_table),
+	    cmocka_unit_test(test_echo),
 	};
 	return cmocka_run_group_tests_name("output", tests, NULL, NULL);
 }
