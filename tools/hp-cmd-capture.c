@@ -101,7 +101,7 @@ hp_cmd_capture(gint argc, gchar **argv)
 		/* a snapshot: read (and checked) and written again, canonically */
 		snap = hp_snapshot_load(root, &error);
 		if (snap == NULL) {
-			g_printerr("hostdev-preflight: cannot read the snapshot %s\n", error->message);
+			g_printerr("hostdev-preflight: %s\n", error->message);
 			return HP_CAPTURE_EXIT_USAGE;
 		}
 		if (release != NULL && !hp_snapshot_set_kernel_release(snap, release, &error))
