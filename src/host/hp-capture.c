@@ -139,6 +139,7 @@ hp_capture_walk(HpCapture *cap, const gchar *rel, gsize max, gboolean cut)
 	g_autoptr(GPtrArray) done = g_ptr_array_new_with_free_func(g_free);
 	GQueue todo = G_QUEUE_INIT;
 	guint links = 0;
+	gboolean lost = FALSE;
 
 	hp_capture_queue_path(&todo, rel);
 	while (!g_queue_is_empty(&todo) && cap->error == NULL) {
@@ -149,8 +150,10 @@ hp_capture_walk(HpCapture *cap, const gchar *rel, gsize max, gboolean cut)
 		struct stat st;
 
 		if (strcmp(comp, "..") == 0) {
-			if (done->len == 0)
-				break; /* out of the root */
+			if (done->len == 0) {
+				lost = TRUE; /* out of the root */
+				break;
+			}
 			g_ptr_array_remove_index(done, done->len - 1);
 			continue;
 		}
@@ -158,8 +161,10 @@ hp_capture_walk(HpCapture *cap, const gchar *rel, gsize max, gboolean cut)
 		g_ptr_array_add(done, NULL);
 		path = g_strjoinv("/", (gchar **)done->pdata);
 		g_ptr_array_remove_index(done, done->len - 1);
-		if (hp_capture_lstat(cap, path, &st) != 0)
-			break; /* missing: nothing more to record */
+		if (hp_capture_lstat(cap, path, &st) != 0) {
+			lost = TRUE; /* missing: nothing more to record */
+			break;
+		}
 		if (S_ISDIR(st.st_mode)) {
 			hp_capture_check(cap, hp_snapshot_add_dir(cap->snap, path, &error), error);
 			continue;
@@ -168,24 +173,29 @@ hp_capture_walk(HpCapture *cap, const gchar *rel, gsize max, gboolean cut)
 			target = hp_capture_readlink(cap, path);
 			if (target == NULL || target[0] == '\0') {
 				hp_capture_unreadable(cap, path, "a link that cannot be read");
+				lost = TRUE;
 				break;
 			}
 			hp_capture_check(cap, hp_snapshot_add_link(cap->snap, path, target, &error), error);
-			if (++links > HP_CAPTURE_MAX_LINKS || target[0] == '/')
-				break; /* a loop, or out of the root: the snapshot refuses it too */
+			if (++links > HP_CAPTURE_MAX_LINKS || target[0] == '/') {
+				lost = TRUE; /* a loop, or out of the root: the snapshot refuses it too */
+				break;
+			}
 			g_ptr_array_remove_index(done, done->len - 1);
 			hp_capture_queue_path(&todo, target);
 			continue;
 		}
-		if (!g_queue_is_empty(&todo))
-			break; /* a file where a directory should be */
+		if (!g_queue_is_empty(&todo)) {
+			lost = TRUE; /* a file where a directory should be */
+			break;
+		}
 		if (S_ISREG(st.st_mode))
 			hp_capture_file(cap, path, path, max, cut);
 		else
 			hp_capture_unreadable(cap, path, "not a regular file");
 		return g_steal_pointer(&path);
 	}
-	if (!g_queue_is_empty(&todo) || cap->error != NULL) {
+	if (lost || cap->error != NULL) {
 		g_queue_clear_full(&todo, g_free);
 		return NULL;
 	}
