@@ -96,7 +96,7 @@ hp_snapshot_unescape_str(const gchar *s, gsize len, const gchar *what, GError **
 	g_autoptr(GByteArray) buf = g_byte_array_new();
 	if (!hp_snapshot_unescape(s, len, buf, error))
 		return NULL;
-	if (memchr(buf->data, '\0', buf->len) != NULL) {
+	if (buf->len > 0 && memchr(buf->data, '\0', buf->len) != NULL) {
 		g_set_error(error, HP_ERROR, HP_ERROR_INVALID_DATA, "the %s has a NUL byte (\\x00)", what);
 		return NULL;
 	}

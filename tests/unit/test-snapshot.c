@@ -167,6 +167,7 @@ test_hostile(void **state)
 	    {H "file a/./b x\n", ":2: a/./b has an empty"},
 	    {H "file a//b x\n", ":2: a//b has an empty"},
 	    {H "file /etc/passwd x\n", ":2: /etc/passwd is an absolute path"},
+	    {H "file  x\n", ":2: an entry has an empty path"},
 	    {H "file a\\x00b x\n", ":2: the path has a NUL byte"},
 	    {H "link a b\\x00c\n", ":2: the link target has a NUL byte"},
 	    {H "link a\n", ":2: link a has no target"},
