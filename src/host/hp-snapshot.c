@@ -53,6 +53,7 @@ hp_snapshot_new(void)
 	return snap;
 }
 
+/* Frees the snapshot and every entry; %NULL is fine. */
 void
 hp_snapshot_free(HpSnapshot *snap)
 {
@@ -276,6 +277,13 @@ hp_snapshot_put(HpSnapshot *snap, const gchar *rel, HpSnapshotKind kind, const g
 	return dir;
 }
 
+/**
+ * hp_snapshot_set_kernel_release:
+ * @release: (nullable): what lib/modules/REL is read for; %NULL: none
+ *
+ * Returns: %FALSE with HP_ERROR_INVALID_DATA when @release cannot be a
+ * directory name (empty, `.`, `..`, a `/`, over 255 bytes).
+ */
 gboolean
 hp_snapshot_set_kernel_release(HpSnapshot *snap, const gchar *release, GError **error)
 {
@@ -324,6 +332,7 @@ hp_snapshot_add_unreadable(HpSnapshot *snap, const gchar *rel, GError **error)
 	return hp_snapshot_put(snap, rel, HP_SNAPSHOT_UNREADABLE, NULL, 0, NULL, 0, error) != NULL;
 }
 
+/* Returns: (nullable): the kernel release the snapshot was captured with. */
 const gchar *
 hp_snapshot_get_kernel_release(const HpSnapshot *snap)
 {
