@@ -15,6 +15,7 @@
 #include <glib/gstdio.h>
 
 #include "config.h"
+#include "hp-cmd-capture.h"
 #include "hp-document.h"
 #include "hp-error.h"
 #include "hp-host-rules.h"
@@ -540,6 +541,8 @@ main(int argc, char **argv)
 		g_print("hostdev-preflight %s\n", HP_VERSION);
 		return HP_EXIT_OK;
 	}
+	if (g_strcmp0(argv[1], "capture") == 0)
+		return hp_cmd_capture(argc - 1, argv + 1);
 	for (guint i = 0; i < G_N_ELEMENTS(hp_cmds); i++) {
 		if (g_strcmp0(argv[1], hp_cmds[i].name) == 0)
 			cmd = &hp_cmds[i];
