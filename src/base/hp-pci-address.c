@@ -9,19 +9,26 @@
  * @max: the largest value the field may take
  * @ret_value: (out): the value, set only when the result is OK or OCTAL
  *
- * Reads a number as libvirt does (strtol with base 0): decimal, `0x` hex, or
- * octal when written with a leading zero. Surrounding white space, signs and
- * trailing junk make it not a number; overflow of 64 bits is out of range,
- * never a wrap-around.
+ * Reads a number as libvirt does (strtoul with base 0): decimal, `0x` or
+ * `0X` hex, or octal when written with a leading zero, so `010` is 8 and
+ * `08` is not a number. Surrounding white space, signs and trailing junk
+ * make it not a number (libvirt's grammar refuses them too); overflow of 64
+ * bits is out of range, never a wrap-around. This is the one definition in
+ * C; tests/data/pci-numbers.tsv holds the vectors it and the normalizing
+ * stylesheet must both pass.
  *
- * Returns: what was found.
+ * Returns: %HP_NUMBER_OCTAL for a leading-zero value whose octal reading
+ * differs from its decimal one (`010`: the warning of SPEC section 2),
+ * %HP_NUMBER_OK for any other number (`00`..`07` included).
  */
 HpNumberResult
 hp_number_parse(const gchar *str, guint64 max, guint64 *ret_value)
 {
 	guint base = 10;
 	guint64 value = 0;
+	guint64 decimal = 0; /* the same digits read in base 10 */
 	gboolean overflow = FALSE;
+	gboolean decimal_overflow = FALSE;
 	const gchar *p = str;
 
 	if (str == NULL || *str == '\0')
@@ -43,11 +50,15 @@ hp_number_parse(const gchar *str, guint64 max, guint64 *ret_value)
 			overflow = TRUE;
 		else
 			value = value * base + (guint)digit;
+		if (decimal > (G_MAXUINT64 - (guint)digit) / 10)
+			decimal_overflow = TRUE;
+		else
+			decimal = decimal * 10 + (guint)digit;
 	}
 	if (overflow || value > max)
 		return HP_NUMBER_OUT_OF_RANGE;
 	*ret_value = value;
-	return base == 8 ? HP_NUMBER_OCTAL : HP_NUMBER_OK;
+	return base == 8 && (decimal_overflow || decimal != value) ? HP_NUMBER_OCTAL : HP_NUMBER_OK;
 }
 
 const gchar *

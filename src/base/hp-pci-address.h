@@ -17,7 +17,7 @@ typedef struct {
 
 typedef enum {
 	HP_NUMBER_OK,
-	HP_NUMBER_OCTAL,     /* parsed, but written with a leading zero */
+	HP_NUMBER_OCTAL,     /* parsed; a leading zero makes it octal, and octal differs from decimal */
 	HP_NUMBER_NOT_A_NUMBER,
 	HP_NUMBER_OUT_OF_RANGE,
 } HpNumberResult;

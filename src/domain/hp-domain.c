@@ -33,18 +33,10 @@ hp_hostdev_is_pci_subsystem(const xmlNode *node)
 	       g_strcmp0(type, "pci") == 0;
 }
 
-static HpSpan
-hp_domain_span(const HpDocument *hdoc, const xmlNode *node, const gchar *attr)
-{
-	HpSpan span = {1, 1, 0, 0};
-	if (node != NULL)
-		hp_document_locate(hdoc, node, attr, &span.line, &span.column);
-	return span;
-}
-
 /*
  * Reads the four fields of a PCI <address>. A field that is absent is 0, as
- * libvirt takes it. Each bad field is a finding; a leading-zero one a warning.
+ * libvirt takes it. Each bad field is a finding at the attribute; a value
+ * whose leading zero makes it octal, and so not what it reads as, a warning.
  * Returns TRUE when every field is usable.
  */
 static gboolean
@@ -57,47 +49,44 @@ hp_domain_parse_pci_address(const HpDocument *hdoc, xmlNode *node, HpDiagList *d
 	for (HpPciField f = 0; f < HP_PCI_FIELD_LAST; f++) {
 		const gchar *name = hp_pci_field_name(f);
 		g_autofree gchar *value = hp_xml_prop(node, name);
+		g_autofree gchar *echo = NULL;
 		guint64 v = 0;
-		guint line, col;
+		HpSpan span;
+		HpNumberResult result;
 
 		if (value == NULL)
 			continue;
-		switch (hp_number_parse(value, hp_pci_field_max(f), &v)) {
-		case HP_NUMBER_OK:
-			break;
-		case HP_NUMBER_OCTAL:
-			if (g_strcmp0(value, "0") == 0)
-				break;
-			hp_document_locate(hdoc, node, name, &line, &col);
-			if (v < 8)
-				hp_diag_list_add(diags, HP_RULE_PCI_ADDRESS_OCTAL, HP_SPAN(line, col), NULL,
-						 "%s='%s' has a leading zero, so it is read as octal; it is %" G_GUINT64_FORMAT
-						 " either way here, but write %s='0x%" G_GINT64_MODIFIER "x' to be plain",
-						 name, value, v, name, v);
-			else
-				hp_diag_list_add(diags, HP_RULE_PCI_ADDRESS_OCTAL, HP_SPAN(line, col), NULL,
-						 "%s='%s' has a leading zero, so it is read as octal %" G_GUINT64_FORMAT
-						 " (0x%" G_GINT64_MODIFIER "x), not decimal; write %s='0x%" G_GINT64_MODIFIER
-						 "x' if that is meant, or drop the leading zero",
-						 name, value, v, v, name, v);
-			break;
-		case HP_NUMBER_NOT_A_NUMBER:
-			hp_document_locate(hdoc, node, name, &line, &col);
-			hp_diag_list_add(diags, HP_RULE_PCI_ADDRESS_INVALID, HP_SPAN(line, col), NULL,
-					 "%s='%s' of <address> is not a number; write it in hex like %s='0x%0*x'",
-					 name, value, name, f == HP_PCI_FIELD_DOMAIN ? 4 : (f == HP_PCI_FIELD_FUNCTION ? 1 : 2), 0);
-			ok = FALSE;
-			continue;
-		case HP_NUMBER_OUT_OF_RANGE:
-		default:
-			hp_document_locate(hdoc, node, name, &line, &col);
-			hp_diag_list_add(diags, HP_RULE_PCI_ADDRESS_INVALID, HP_SPAN(line, col), NULL,
-					 "%s='%s' of <address> is out of range: a PCI %s is at most 0x%" G_GINT64_MODIFIER "x",
-					 name, value, name, hp_pci_field_max(f));
-			ok = FALSE;
+		result = hp_number_parse(value, hp_pci_field_max(f), &v);
+		if (result == HP_NUMBER_OK) {
+			hp_pci_address_set_field(&addr, f, (guint)v);
 			continue;
 		}
-		hp_pci_address_set_field(&addr, f, (guint)v);
+		span = hp_document_span(hdoc, node, name);
+		echo = hp_echo(value);
+		switch (result) {
+		case HP_NUMBER_OCTAL:
+			hp_diag_list_add(diags, HP_RULE_PCI_ADDRESS_OCTAL, &span, NULL,
+					 "%s='%s' has a leading zero, so it is read as octal %" G_GUINT64_FORMAT
+					 " (0x%" G_GINT64_MODIFIER "x), not decimal; write %s='0x%" G_GINT64_MODIFIER
+					 "x' if that is meant, or drop the leading zero",
+					 name, echo, v, v, name, v);
+			hp_pci_address_set_field(&addr, f, (guint)v);
+			break;
+		case HP_NUMBER_NOT_A_NUMBER:
+			hp_diag_list_add(diags, HP_RULE_PCI_ADDRESS_INVALID, &span, NULL,
+					 "%s='%s' of <address> is not a number; write it in hex like %s='0x%0*x'",
+					 name, echo, name, f == HP_PCI_FIELD_DOMAIN ? 4 : (f == HP_PCI_FIELD_FUNCTION ? 1 : 2), 0);
+			ok = FALSE;
+			break;
+		case HP_NUMBER_OUT_OF_RANGE:
+		case HP_NUMBER_OK:
+		default:
+			hp_diag_list_add(diags, HP_RULE_PCI_ADDRESS_INVALID, &span, NULL,
+					 "%s='%s' of <address> is out of range: a PCI %s is at most 0x%" G_GINT64_MODIFIER "x",
+					 name, echo, name, hp_pci_field_max(f));
+			ok = FALSE;
+			break;
+		}
 	}
 	if (ok)
 		*ret_addr = addr;
@@ -123,8 +112,8 @@ hp_domain_add_guest_address(HpDomain *domain, const HpDocument *hdoc, xmlNode *d
 	guest->valid = hp_domain_parse_pci_address(hdoc, addr_node, diags, &guest->addr);
 	/* libvirt fills in an all-zero guest PCI address itself */
 	guest->wanted = guest->valid && hp_pci_address_key(&guest->addr) == 0;
-	guest->span = hp_domain_span(hdoc, addr_node, NULL);
-	guest->function_span = hp_domain_span(hdoc, addr_node, "function");
+	guest->span = hp_document_span(hdoc, addr_node, NULL);
+	guest->function_span = hp_document_span(hdoc, addr_node, "function");
 	mf = hp_xml_prop(addr_node, "multifunction");
 	guest->multifunction = g_strcmp0(mf, "on") == 0;
 	g_ptr_array_add(domain->guest_addresses, guest);
@@ -161,9 +150,9 @@ hp_domain_add_hostdev(HpDomain *domain, const HpDocument *hdoc, xmlNode *node, H
 	hostdev->kind = kind;
 	hostdev->node = node;
 	hostdev->source_node = addr;
-	hostdev->span = hp_domain_span(hdoc, node, NULL);
-	hostdev->source_span = hp_domain_span(hdoc, addr != NULL ? addr : node, NULL);
-	hostdev->model_span = hp_domain_span(hdoc, driver != NULL ? driver : node, driver != NULL ? "model" : NULL);
+	hostdev->span = hp_document_span(hdoc, node, NULL);
+	hostdev->source_span = hp_document_span(hdoc, addr != NULL ? addr : node, NULL);
+	hostdev->model_span = hp_document_span(hdoc, driver != NULL ? driver : node, driver != NULL ? "model" : NULL);
 	if (addr != NULL)
 		hostdev->source_valid = hp_domain_parse_pci_address(hdoc, addr, diags, &hostdev->source);
 	hostdev->managed = g_strcmp0(managed, "yes") == 0;
@@ -184,7 +173,7 @@ hp_domain_add_hostdev(HpDomain *domain, const HpDocument *hdoc, xmlNode *node, H
 		if (child != NULL) {
 			hostdev->guest_settings |= 1u << i;
 			hostdev->guest_setting_nodes[i] = child;
-			hostdev->guest_setting_spans[i] = hp_domain_span(hdoc, child, NULL);
+			hostdev->guest_setting_spans[i] = hp_document_span(hdoc, child, NULL);
 		}
 	}
 	g_ptr_array_add(domain->hostdevs, hostdev);
@@ -195,6 +184,14 @@ hp_domain_add_hostdev(HpDomain *domain, const HpDocument *hdoc, xmlNode *node, H
  * @hdoc: a well-formed document
  * @diags: findings about address fields go here
  *
+ * Reads the devices of every <devices> element of the domain, in document
+ * order: libvirt's own parser collects them with `./devices/hostdev` (all
+ * of them), and the schema layer checks every <devices> too; that more than
+ * one is there is for libvirt's grammar to refuse. Spans come from the
+ * positions recorded when @hdoc was read: an element's covers its start tag
+ * (from '<' to just past '>'), an attribute's its name to just past the
+ * value's closing quote.
+ *
  * Returns: (transfer full): the PCI host devices and guest PCI addresses of
  * the domain; empty lists when the root is not <domain>.
  */
@@ -203,28 +200,28 @@ hp_domain_parse(const HpDocument *hdoc, HpDiagList *diags)
 {
 	HpDomain *domain = g_new0(HpDomain, 1);
 	xmlNode *root = xmlDocGetRootElement(hdoc->doc);
-	xmlNode *devices;
 
 	domain->hostdevs = g_ptr_array_new_with_free_func(hp_hostdev_free);
 	domain->guest_addresses = g_ptr_array_new_with_free_func(g_free);
-	domain->span = hp_domain_span(hdoc, root, NULL);
+	domain->span = hp_document_span(hdoc, root, NULL);
 	if (!hp_xml_is_element(root, "domain"))
 		return domain;
 	domain->name = hp_xml_child_text(root, "name");
-	devices = hp_xml_child(root, "devices");
-	if (devices == NULL)
-		return domain;
-	for (xmlNode *n = devices->children; n != NULL; n = n->next) {
-		HpGuestAddress *guest;
-		if (n->type != XML_ELEMENT_NODE)
+	for (xmlNode *devices = root->children; devices != NULL; devices = devices->next) {
+		if (!hp_xml_is_element(devices, "devices"))
 			continue;
-		guest = hp_domain_add_guest_address(domain, hdoc, n, diags);
-		if (hp_hostdev_is_pci_subsystem(n)) {
-			hp_domain_add_hostdev(domain, hdoc, n, HP_HOSTDEV_KIND_HOSTDEV, guest, diags);
-		} else if (hp_xml_is_element(n, "interface")) {
-			g_autofree gchar *type = hp_xml_prop(n, "type");
-			if (g_strcmp0(type, "hostdev") == 0)
-				hp_domain_add_hostdev(domain, hdoc, n, HP_HOSTDEV_KIND_INTERFACE, guest, diags);
+		for (xmlNode *n = devices->children; n != NULL; n = n->next) {
+			HpGuestAddress *guest;
+			if (n->type != XML_ELEMENT_NODE)
+				continue;
+			guest = hp_domain_add_guest_address(domain, hdoc, n, diags);
+			if (hp_hostdev_is_pci_subsystem(n)) {
+				hp_domain_add_hostdev(domain, hdoc, n, HP_HOSTDEV_KIND_HOSTDEV, guest, diags);
+			} else if (hp_xml_is_element(n, "interface")) {
+				g_autofree gchar *type = hp_xml_prop(n, "type");
+				if (g_strcmp0(type, "hostdev") == 0)
+					hp_domain_add_hostdev(domain, hdoc, n, HP_HOSTDEV_KIND_INTERFACE, guest, diags);
+			}
 		}
 	}
 	return domain;

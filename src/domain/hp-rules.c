@@ -24,7 +24,7 @@ hp_claim(GHashTable *claims, const HpPciAddress *addr, gpointer item)
 }
 
 static void
-hp_rules_duplicates(const HpDocument *hdoc, const HpDomain *domain, HpDiagList *diags)
+hp_rules_duplicates(const HpDomain *domain, HpDiagList *diags)
 {
 	g_autoptr(GHashTable) claims = hp_claims_new();
 
@@ -32,16 +32,15 @@ hp_rules_duplicates(const HpDocument *hdoc, const HpDomain *domain, HpDiagList *
 		HpHostdev *hd = g_ptr_array_index(domain->hostdevs, i);
 		HpHostdev *first;
 		gchar bdf[HP_PCI_ADDRESS_STRLEN];
-		guint line, col, first_line;
+		guint first_line;
 
 		if (!hd->source_valid || hd->source_node == NULL)
 			continue;
 		first = hp_claim(claims, &hd->source, hd);
 		if (first == NULL)
 			continue;
-		hp_document_locate(hdoc, hd->node, NULL, &line, &col);
-		first_line = hp_document_node_line(hdoc, first->node);
-		hp_diag_list_add(diags, HP_RULE_HOSTDEV_DUPLICATE, HP_SPAN(line, col), &hd->source,
+		first_line = first->span.line;
+		hp_diag_list_add(diags, HP_RULE_HOSTDEV_DUPLICATE, &hd->span, &hd->source,
 				 "host PCI function %s is claimed by this <%s> and already by the <%s> on line %u; remove one of them",
 				 hp_pci_address_to_string(&hd->source, bdf), hp_hostdev_element_name(hd),
 				 hp_hostdev_element_name(first), first_line);
@@ -49,13 +48,12 @@ hp_rules_duplicates(const HpDocument *hdoc, const HpDomain *domain, HpDiagList *
 }
 
 static void
-hp_rules_unassigned(const HpDocument *hdoc, const HpDomain *domain, HpDiagList *diags)
+hp_rules_unassigned(const HpDomain *domain, HpDiagList *diags)
 {
 	for (guint i = 0; i < domain->hostdevs->len; i++) {
 		HpHostdev *hd = g_ptr_array_index(domain->hostdevs, i);
 		gchar bdf[HP_PCI_ADDRESS_STRLEN] = "?";
 		const gchar *how;
-		guint line, col;
 
 		if (hd->assigned)
 			continue;
@@ -66,8 +64,7 @@ hp_rules_unassigned(const HpDocument *hdoc, const HpDomain *domain, HpDiagList *
 			gchar gaddr[HP_PCI_ADDRESS_STRLEN] = "?";
 			if (hd->guest->valid)
 				hp_pci_address_to_string(&hd->guest->addr, gaddr);
-			hp_document_locate(hdoc, hd->guest->node, NULL, &line, &col);
-			hp_diag_list_add(diags, HP_RULE_UNASSIGNED_HAS_GUEST_ADDRESS, HP_SPAN(line, col),
+			hp_diag_list_add(diags, HP_RULE_UNASSIGNED_HAS_GUEST_ADDRESS, &hd->guest->span,
 					 hd->source_valid ? &hd->source : NULL,
 					 "<hostdev> %s is unassigned (%s) but has the guest address %s; remove its <address type='pci'/>, or assign it to the guest",
 					 bdf, how, gaddr);
@@ -78,8 +75,7 @@ hp_rules_unassigned(const HpDocument *hdoc, const HpDomain *domain, HpDiagList *
 			if (node == NULL)
 				continue;
 			name = hp_guest_setting_name(1u << s);
-			hp_document_locate(hdoc, node, NULL, &line, &col);
-			hp_diag_list_add(diags, HP_RULE_UNASSIGNED_HAS_GUEST_SETTINGS, HP_SPAN(line, col),
+			hp_diag_list_add(diags, HP_RULE_UNASSIGNED_HAS_GUEST_SETTINGS, &hd->guest_setting_spans[s],
 					 hd->source_valid ? &hd->source : NULL,
 					 "<hostdev> %s is unassigned (%s) but has <%s>, which only a function given to the guest can use; remove <%s>, or assign it",
 					 bdf, how, name, name);
@@ -87,22 +83,33 @@ hp_rules_unassigned(const HpDocument *hdoc, const HpDomain *domain, HpDiagList *
 	}
 }
 
-/* A name for a device element in a message: <hostdev> 0001:09:00.0, <disk>. */
-static gchar *
-hp_rules_device_label(const HpDomain *domain, const xmlNode *device)
+/* The host device an element of <devices> is, for constant-time lookups. */
+static GHashTable *
+hp_rules_hostdev_index(const HpDomain *domain)
 {
+	GHashTable *index = g_hash_table_new(g_direct_hash, g_direct_equal);
 	for (guint i = 0; i < domain->hostdevs->len; i++) {
 		HpHostdev *hd = g_ptr_array_index(domain->hostdevs, i);
-		gchar bdf[HP_PCI_ADDRESS_STRLEN];
-		if (hd->node == device && hd->source_valid)
-			return g_strdup_printf("<%s> %s", hp_hostdev_element_name(hd),
-					       hp_pci_address_to_string(&hd->source, bdf));
+		g_hash_table_insert(index, hd->node, hd);
 	}
-	return g_strdup_printf("<%s>", (const gchar *)device->name);
+	return index;
+}
+
+/* A name for a device element in a message: <hostdev> 0001:09:00.0, <disk>. */
+static gchar *
+hp_rules_device_label(GHashTable *hostdevs, const xmlNode *device)
+{
+	const HpHostdev *hd = g_hash_table_lookup(hostdevs, device);
+	g_autofree gchar *name = NULL;
+	gchar bdf[HP_PCI_ADDRESS_STRLEN];
+	if (hd != NULL && hd->source_valid)
+		return g_strdup_printf("<%s> %s", hp_hostdev_element_name(hd), hp_pci_address_to_string(&hd->source, bdf));
+	name = hp_echo((const gchar *)device->name);
+	return g_strdup_printf("<%s>", name);
 }
 
 static void
-hp_rules_guest_conflicts(const HpDocument *hdoc, const HpDomain *domain, HpDiagList *diags)
+hp_rules_guest_conflicts(const HpDomain *domain, GHashTable *hostdevs, HpDiagList *diags)
 {
 	g_autoptr(GHashTable) claims = hp_claims_new();
 
@@ -112,7 +119,6 @@ hp_rules_guest_conflicts(const HpDocument *hdoc, const HpDomain *domain, HpDiagL
 		g_autofree gchar *label = NULL;
 		g_autofree gchar *first_label = NULL;
 		gchar gaddr[HP_PCI_ADDRESS_STRLEN];
-		guint line, col;
 
 		/* a <console> repeats the address of the <serial> it stands for */
 		if (!ga->valid || ga->wanted || hp_xml_is_element(ga->device, "console"))
@@ -120,25 +126,12 @@ hp_rules_guest_conflicts(const HpDocument *hdoc, const HpDomain *domain, HpDiagL
 		first = hp_claim(claims, &ga->addr, ga);
 		if (first == NULL)
 			continue;
-		label = hp_rules_device_label(domain, ga->device);
-		first_label = hp_rules_device_label(domain, first->device);
-		hp_document_locate(hdoc, ga->node, NULL, &line, &col);
-		hp_diag_list_add(diags, HP_RULE_GUEST_ADDRESS_CONFLICT, HP_SPAN(line, col), NULL,
+		label = hp_rules_device_label(hostdevs, ga->device);
+		first_label = hp_rules_device_label(hostdevs, first->device);
+		hp_diag_list_add(diags, HP_RULE_GUEST_ADDRESS_CONFLICT, &ga->span, NULL,
 				 "guest PCI address %s of %s is already taken by %s on line %u; move one of them to a free guest slot or function",
-				 hp_pci_address_to_string(&ga->addr, gaddr), label, first_label,
-				 hp_document_node_line(hdoc, first->node));
+				 hp_pci_address_to_string(&ga->addr, gaddr), label, first_label, first->span.line);
 	}
-}
-
-static gboolean
-hp_rules_is_host_device(const HpDomain *domain, const xmlNode *device)
-{
-	for (guint i = 0; i < domain->hostdevs->len; i++) {
-		HpHostdev *hd = g_ptr_array_index(domain->hostdevs, i);
-		if (hd->node == device)
-			return TRUE;
-	}
-	return FALSE;
 }
 
 /*
@@ -149,7 +142,7 @@ hp_rules_is_host_device(const HpDomain *domain, const xmlNode *device)
  * that the domain XML never shows.
  */
 static void
-hp_rules_guest_slots(const HpDocument *hdoc, const HpDomain *domain, HpDiagList *diags)
+hp_rules_guest_slots(const HpDomain *domain, GHashTable *hostdevs, HpDiagList *diags)
 {
 	g_autoptr(GHashTable) slots = g_hash_table_new(g_int64_hash, g_int64_equal);
 	g_autoptr(GPtrArray) order = g_ptr_array_new();
@@ -185,11 +178,10 @@ hp_rules_guest_slots(const HpDocument *hdoc, const HpDomain *domain, HpDiagList 
 		guint nfuncs = 0;
 		guint64 seen_funcs = 0;
 		gboolean has_host_device = FALSE;
-		guint line, col;
 
 		for (guint j = 0; j < members->len; j++) {
 			HpGuestAddress *ga = g_ptr_array_index(members, j);
-			if (hp_rules_is_host_device(domain, ga->device))
+			if (g_hash_table_contains(hostdevs, ga->device))
 				has_host_device = TRUE;
 			if (ga->addr.function == 0) {
 				if (zero == NULL)
@@ -207,16 +199,14 @@ hp_rules_guest_slots(const HpDocument *hdoc, const HpDomain *domain, HpDiagList 
 		if (!has_host_device)
 			continue;
 		if (zero == NULL && first_other != NULL) {
-			g_autofree gchar *label = hp_rules_device_label(domain, first_other->device);
-			hp_document_locate(hdoc, first_other->node, "function", &line, &col);
-			hp_diag_list_add(diags, HP_RULE_GUEST_FUNCTION_ZERO_MISSING, HP_SPAN(line, col), NULL,
+			g_autofree gchar *label = hp_rules_device_label(hostdevs, first_other->device);
+			hp_diag_list_add(diags, HP_RULE_GUEST_FUNCTION_ZERO_MISSING, &first_other->function_span, NULL,
 					 "guest slot %04x:%02x:%02x holds function %s (%s) but no function 0, so the guest never sees them; put one device of this slot at function='0x0'",
 					 first_other->addr.domain, first_other->addr.bus, first_other->addr.slot,
 					 funcs->str, label);
 		} else if (zero != NULL && nfuncs > 1 && !zero->multifunction) {
-			g_autofree gchar *label = hp_rules_device_label(domain, zero->device);
-			hp_document_locate(hdoc, zero->node, NULL, &line, &col);
-			hp_diag_list_add(diags, HP_RULE_GUEST_MULTIFUNCTION_OFF, HP_SPAN(line, col), NULL,
+			g_autofree gchar *label = hp_rules_device_label(hostdevs, zero->device);
+			hp_diag_list_add(diags, HP_RULE_GUEST_MULTIFUNCTION_OFF, &zero->span, NULL,
 					 "function 0 of guest slot %04x:%02x:%02x (%s) shares the slot with function %s but lacks multifunction='on'; add multifunction='on' to its <address>",
 					 zero->addr.domain, zero->addr.bus, zero->addr.slot, label, funcs->str);
 		}
@@ -225,53 +215,74 @@ hp_rules_guest_slots(const HpDocument *hdoc, const HpDomain *domain, HpDiagList 
 		g_ptr_array_unref(g_ptr_array_index(order, i));
 }
 
-/* A host device (domain:bus:slot) whose declared functions are all unassigned. */
+typedef struct {
+	const HpHostdev *first; /* the slot's first declared function */
+	guint count;
+	gboolean any_assigned;
+} HpSlotTally;
+
+/* A host device (domain:bus:slot) whose declared functions are all
+ * unassigned: one pass to tally each slot, one to report in document order. */
 static void
-hp_rules_all_unassigned(const HpDocument *hdoc, const HpDomain *domain, HpDiagList *diags)
+hp_rules_all_unassigned(const HpDomain *domain, HpDiagList *diags)
 {
+	g_autoptr(GHashTable) slots = g_hash_table_new_full(g_int64_hash, g_int64_equal, g_free, g_free);
+
 	for (guint i = 0; i < domain->hostdevs->len; i++) {
 		HpHostdev *hd = g_ptr_array_index(domain->hostdevs, i);
-		gboolean first_of_slot = TRUE;
-		gboolean any_assigned = FALSE;
-		guint count = 0;
-		guint line, col;
+		HpPciAddress slot = hd->source;
+		HpSlotTally *tally;
+		gint64 key;
 
 		if (!hd->source_valid || hd->source_node == NULL)
 			continue;
-		for (guint j = 0; j < domain->hostdevs->len; j++) {
-			HpHostdev *other = g_ptr_array_index(domain->hostdevs, j);
-			if (!other->source_valid || other->source_node == NULL ||
-			    !hp_pci_address_same_slot(&hd->source, &other->source))
-				continue;
-			if (j < i)
-				first_of_slot = FALSE;
-			if (other->assigned)
-				any_assigned = TRUE;
-			count++;
+		slot.function = 0;
+		key = (gint64)hp_pci_address_key(&slot);
+		tally = g_hash_table_lookup(slots, &key);
+		if (tally == NULL) {
+			tally = g_new0(HpSlotTally, 1);
+			tally->first = hd;
+			g_hash_table_insert(slots, g_memdup2(&key, sizeof(key)), tally);
 		}
-		if (!first_of_slot || any_assigned)
+		tally->count++;
+		tally->any_assigned |= hd->assigned;
+	}
+	for (guint i = 0; i < domain->hostdevs->len; i++) {
+		HpHostdev *hd = g_ptr_array_index(domain->hostdevs, i);
+		HpPciAddress slot = hd->source;
+		const HpSlotTally *tally;
+		gint64 key;
+
+		if (!hd->source_valid || hd->source_node == NULL)
 			continue;
-		hp_document_locate(hdoc, hd->node, NULL, &line, &col);
-		hp_diag_list_add(diags, HP_RULE_ALL_FUNCTIONS_UNASSIGNED, HP_SPAN(line, col), &hd->source,
+		slot.function = 0;
+		key = (gint64)hp_pci_address_key(&slot);
+		tally = g_hash_table_lookup(slots, &key);
+		if (tally->first != hd || tally->any_assigned)
+			continue;
+		hp_diag_list_add(diags, HP_RULE_ALL_FUNCTIONS_UNASSIGNED, &hd->span, &hd->source,
 				 "every declared function of host device %04x:%02x:%02x (%u) is unassigned, so the guest gets none of them; assign at least one, or remove them",
-				 hd->source.domain, hd->source.bus, hd->source.slot, count);
+				 hd->source.domain, hd->source.bus, hd->source.slot, tally->count);
 	}
 }
 
 /**
  * hp_rules_check_static:
- * @hdoc: the document
+ * @hdoc: the document (unused: every place comes from the model's spans)
  * @domain: its model, from hp_domain_parse()
  * @diags: findings are appended here
  *
- * Runs every static semantic rule of the contract.
+ * Runs every static semantic rule of the contract, in time linear in the
+ * number of devices (every grouping is a hash table).
  */
 void
 hp_rules_check_static(const HpDocument *hdoc, const HpDomain *domain, HpDiagList *diags)
 {
-	hp_rules_duplicates(hdoc, domain, diags);
-	hp_rules_unassigned(hdoc, domain, diags);
-	hp_rules_guest_conflicts(hdoc, domain, diags);
-	hp_rules_guest_slots(hdoc, domain, diags);
-	hp_rules_all_unassigned(hdoc, domain, diags);
+	g_autoptr(GHashTable) hostdevs = hp_rules_hostdev_index(domain);
+
+	hp_rules_duplicates(domain, diags);
+	hp_rules_unassigned(domain, diags);
+	hp_rules_guest_conflicts(domain, hostdevs, diags);
+	hp_rules_guest_slots(domain, hostdevs, diags);
+	hp_rules_all_unassigned(domain, diags);
 }

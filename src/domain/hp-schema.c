@@ -260,8 +260,8 @@ hp_schema_hint(const xmlNode *node)
  * one, and is dropped.
  */
 static void
-hp_schema_validate_doc(HpSchema *schema, const HpDocument *hdoc, xmlDoc *doc, GHashTable *reported,
-		       HpDiagList *diags)
+hp_schema_validate_doc(HpSchema *schema, const HpDocument *hdoc, xmlDoc *doc, GHashTable *origin,
+		       GHashTable *reported, HpDiagList *diags)
 {
 	HpSchemaErrors errs = {g_ptr_array_new_with_free_func(hp_schema_error_free)};
 	xmlRelaxNGValidCtxtPtr vctxt = xmlRelaxNGNewValidCtxt(schema->rng);
@@ -298,7 +298,8 @@ hp_schema_validate_doc(HpSchema *schema, const HpDocument *hdoc, xmlDoc *doc, GH
 		if (echo)
 			continue;
 		if (node != NULL && node->type == XML_ELEMENT_NODE)
-			hp_document_locate(hdoc, node, NULL, &line, &col);
+			hp_document_locate(hdoc, origin != NULL && g_hash_table_contains(origin, node) ? g_hash_table_lookup(origin, node) : node,
+					   NULL, &line, &col);
 		hint = hp_schema_hint(node);
 		if (node != NULL && node->name != NULL)
 			msg = g_strdup_printf("%s rejects <%s>: %s", schema->label, (const gchar *)node->name,
@@ -334,12 +335,15 @@ hp_schema_validate_fragments(HpSchema *schema, const HpDocument *hdoc, GHashTabl
 			continue;
 		for (xmlNode *n = devices->children; n != NULL; n = n->next) {
 			g_autoptr(xmlDoc) scratch = NULL;
+			g_autoptr(GHashTable) origin = NULL;
 			if (!hp_xml_is_element(n, "hostdev") && !hp_xml_is_element(n, "interface"))
 				continue;
-			/* a copy keeps the element's line numbers */
+			/* a copy: its errors are placed at the originals */
 			scratch = xmlNewDoc((const xmlChar *)"1.0");
 			xmlDocSetRootElement(scratch, xmlDocCopyNode(n, scratch, 1));
-			hp_schema_validate_doc(schema, hdoc, scratch, reported, diags);
+			origin = g_hash_table_new(g_direct_hash, g_direct_equal);
+			hp_xml_copy_map_add(origin, xmlDocGetRootElement(scratch), n);
+			hp_schema_validate_doc(schema, hdoc, scratch, origin, reported, diags);
 		}
 	}
 }
@@ -355,11 +359,15 @@ hp_schema_validate(HpSchema *schema, const HpDocument *hdoc, HpDiagList *diags)
 {
 	g_autoptr(GHashTable) reported = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
 	g_autoptr(xmlDoc) stripped = NULL;
+	g_autoptr(GHashTable) origin = g_hash_table_new(g_direct_hash, g_direct_equal);
 
 	if (schema->fragments) {
 		hp_schema_validate_fragments(schema, hdoc, reported, diags);
 		return;
 	}
 	stripped = schema->strip ? hp_schema_strip_extensions(hdoc->doc) : NULL;
-	hp_schema_validate_doc(schema, hdoc, stripped != NULL ? stripped : hdoc->doc, reported, diags);
+	/* the stripped copy lost only attributes and some <driver>s */
+	if (stripped != NULL)
+		hp_xml_copy_map_add(origin, xmlDocGetRootElement(stripped), xmlDocGetRootElement(hdoc->doc));
+	hp_schema_validate_doc(schema, hdoc, stripped != NULL ? stripped : hdoc->doc, origin, reported, diags);
 }

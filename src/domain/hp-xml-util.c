@@ -46,3 +46,35 @@ hp_xml_child_text(const xmlNode *node, const gchar *name)
 	xmlFree(text);
 	return ret;
 }
+
+/**
+ * hp_xml_copy_map_add:
+ * @map: copy -> original, of xmlNode pointers (g_direct_hash)
+ * @copy: an element copied from @orig (xmlDocCopyNode, xmlCopyDoc's root)
+ * @orig: the element it was copied from
+ *
+ * Records which original each element of the copy stands for, so a finding
+ * about a node of the copy (a grammar's error) can take the original's place
+ * in the document. The copy may have lost elements since (elements only
+ * removed, never added or moved): those are stepped over by name.
+ */
+void
+hp_xml_copy_map_add(GHashTable *map, const xmlNode *copy, const xmlNode *orig)
+{
+	const xmlNode *o;
+
+	if (copy == NULL || orig == NULL || copy->type != XML_ELEMENT_NODE)
+		return;
+	g_hash_table_insert(map, (gpointer)copy, (gpointer)orig);
+	o = orig->children;
+	for (const xmlNode *c = copy->children; c != NULL; c = c->next) {
+		if (c->type != XML_ELEMENT_NODE)
+			continue;
+		while (o != NULL && (o->type != XML_ELEMENT_NODE || !xmlStrEqual(o->name, c->name)))
+			o = o->next;
+		if (o == NULL)
+			return;
+		hp_xml_copy_map_add(map, c, o);
+		o = o->next;
+	}
+}

@@ -17,8 +17,11 @@ test_number_bases(void **state)
 	assert_int_equal(v, 10);
 	assert_int_equal(hp_number_parse("010", 0xff, &v), HP_NUMBER_OCTAL);
 	assert_int_equal(v, 8);
-	assert_int_equal(hp_number_parse("00", 0xff, &v), HP_NUMBER_OCTAL);
+	/* the same in both readings: no warning (SPEC section 2) */
+	assert_int_equal(hp_number_parse("00", 0xff, &v), HP_NUMBER_OK);
 	assert_int_equal(v, 0);
+	assert_int_equal(hp_number_parse("07", 0xff, &v), HP_NUMBER_OK);
+	assert_int_equal(v, 7);
 }
 
 static void
@@ -85,6 +88,81 @@ test_compare(void **state)
 	assert_true(hp_pci_address_key(&a) != hp_pci_address_key(&b));
 }
 
+/* "\x20" and "\\" escapes of tests/data/pci-numbers.tsv. */
+static gchar *
+unescape(const gchar *text)
+{
+	GString *out = g_string_new(NULL);
+	for (const gchar *p = text; *p != '\0'; p++) {
+		if (p[0] == '\\' && p[1] == 'x' && g_ascii_isxdigit(p[2]) && g_ascii_isxdigit(p[3])) {
+			g_string_append_c(out, (gchar)(g_ascii_xdigit_value(p[2]) * 16 + g_ascii_xdigit_value(p[3])));
+			p += 3;
+		} else if (p[0] == '\\' && p[1] == '\\') {
+			g_string_append_c(out, '\\');
+			p++;
+		} else {
+			g_string_append_c(out, *p);
+		}
+	}
+	return g_string_free(out, FALSE);
+}
+
+/* Every shared vector through the C parser (the stylesheet runs the same). */
+static void
+test_number_vectors(void **state)
+{
+	const gchar *srcdir = g_getenv("HP_SRCDIR");
+	g_autofree gchar *path = NULL;
+	g_autofree gchar *data = NULL;
+	g_auto(GStrv) lines = NULL;
+	guint n = 0;
+	guint kinds[4] = {0};
+
+	assert_non_null(srcdir);
+	path = g_build_filename(srcdir, "tests", "data", "pci-numbers.tsv", NULL);
+	assert_true(g_file_get_contents(path, &data, NULL, NULL));
+	lines = g_strsplit(data, "\n", -1);
+	for (guint i = 0; lines[i] != NULL; i++) {
+		g_auto(GStrv) cols = NULL;
+		g_autofree gchar *text = NULL;
+		g_autofree gchar *got = NULL;
+		guint64 v = G_MAXUINT64, max;
+		HpNumberResult r;
+
+		if (lines[i][0] == '#' || lines[i][0] == '\0')
+			continue;
+		cols = g_strsplit(lines[i], "\t", -1);
+		assert_int_equal(g_strv_length(cols), 3);
+		text = unescape(cols[0]);
+		max = g_ascii_strtoull(cols[1], NULL, 10);
+		r = hp_number_parse(text, max, &v);
+		switch (r) {
+		case HP_NUMBER_OK:
+			got = g_strdup_printf("ok %" G_GUINT64_FORMAT, v);
+			break;
+		case HP_NUMBER_OCTAL:
+			got = g_strdup_printf("octal %" G_GUINT64_FORMAT, v);
+			break;
+		case HP_NUMBER_NOT_A_NUMBER:
+			got = g_strdup("invalid");
+			break;
+		case HP_NUMBER_OUT_OF_RANGE:
+		default:
+			got = g_strdup("out-of-range");
+			break;
+		}
+		if (g_strcmp0(got, cols[2]) != 0)
+			fail_msg("pci-numbers.tsv line %u: '%s' (max %s) gives '%s', expected '%s'", i + 1, cols[0],
+				 cols[1], got, cols[2]);
+		kinds[r]++;
+		n++;
+	}
+	/* the file is there and holds every outcome */
+	assert_true(n >= 50);
+	for (guint k = 0; k < G_N_ELEMENTS(kinds); k++)
+		assert_true(kinds[k] > 0);
+}
+
 int
 main(void)
 {
@@ -92,6 +170,7 @@ main(void)
 	    cmocka_unit_test(test_number_bases),
 	    cmocka_unit_test(test_number_invalid),
 	    cmocka_unit_test(test_number_range),
+	    cmocka_unit_test(test_number_vectors),
 	    cmocka_unit_test(test_bdf),
 	    cmocka_unit_test(test_compare),
 	};

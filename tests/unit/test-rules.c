@@ -70,14 +70,21 @@ test_address_invalid_and_octal(void **state)
 {
 	g_autoptr(HpDiagList) bad = check(HP_HOSTDEV("", "domain='0x10000' bus='x' slot='0x20' function='8'", ""));
 	g_autoptr(HpDiagList) octal = check(HP_HOSTDEV("", "domain='0' bus='010' slot='00' function='0'", ""));
+	/* libvirt's own files write bus='00': the same in both readings */
+	g_autoptr(HpDiagList) same = check(HP_HOSTDEV("", "domain='0000' bus='00' slot='07' function='0'", ""));
 	g_autoptr(HpDiagList) good = check(HP_HOSTDEV("", "domain='65535' bus='255' slot='31' function='7'", ""));
 	const HpDiag *d;
 
 	assert_int_equal(hp_test_count(bad, "pci-address-invalid"), 4);
-	assert_int_equal(hp_test_count(octal, "pci-address-octal"), 2);
+	assert_int_equal(hp_test_count(octal, "pci-address-octal"), 1);
 	assert_int_equal(hp_test_count(octal, "pci-address-invalid"), 0);
+	assert_int_equal(same->items->len, 0);
 	d = hp_test_first(octal, "pci-address-octal");
 	assert_non_null(strstr(d->message, "octal 8"));
+	/* at the attribute: "      <source><address domain='0' bus=" */
+	assert_int_equal(d->span.line, 5);
+	assert_int_equal(d->span.column, 35);
+	assert_int_equal(d->span.end_column, 35 + (guint)strlen("bus='010'"));
 	assert_int_equal(d->severity, HP_SEVERITY_WARNING);
 	assert_int_equal(good->items->len, 0);
 }
@@ -190,6 +197,104 @@ test_all_functions_unassigned(void **state)
 	assert_int_equal(hp_test_count(good, "all-functions-unassigned"), 0);
 }
 
+/* libvirt's parser reads the hostdevs of every <devices> (./devices/hostdev),
+ * and so do the schema layer and the model. */
+static void
+test_several_devices(void **state)
+{
+	const gchar *xml = "<domain type='kvm'><name>t</name>\n"
+			   "<devices>\n" HP_HOSTDEV("", SRC("0x0"), "") "</devices>\n"
+			   "<devices>\n" HP_HOSTDEV("", SRC("0x0"), "") "</devices>\n</domain>\n";
+	g_autoptr(HpDiagList) diags = hp_diag_list_new();
+	g_autoptr(HpDocument) hdoc = hp_test_doc(xml, diags);
+	g_autoptr(HpDomain) domain = hp_domain_parse(hdoc, diags);
+	const HpDiag *d;
+
+	assert_int_equal(domain->hostdevs->len, 2);
+	hp_rules_check_static(hdoc, domain, diags);
+	d = hp_test_first(diags, "hostdev-duplicate");
+	assert_non_null(d);
+	assert_int_equal(d->span.line, 8);
+	assert_int_equal(d->span.column, 5);
+	assert_non_null(strstr(d->message, "on line 3"));
+}
+
+/* Spans come from the model; two same-named elements on one line each have
+ * their own. */
+static void
+test_spans_one_line(void **state)
+{
+	const gchar *xml = "<domain><name>\xc3\xa9</name><devices>"
+			   "<hostdev mode='subsystem' type='pci' assigned='no'><source><address domain='0' bus='1' slot='0' function='0'/></source><boot order='1'/></hostdev>"
+			   "<hostdev mode='subsystem' type='pci'><source><address domain='0' bus='1' slot='0' function='0'/></source></hostdev>"
+			   "</devices></domain>";
+	g_autoptr(HpDiagList) diags = hp_diag_list_new();
+	g_autoptr(HpDocument) hdoc = hp_test_doc(xml, diags);
+	g_autoptr(HpDomain) domain = hp_domain_parse(hdoc, diags);
+	const HpHostdev *a, *b;
+	const HpDiag *d;
+	guint second = (guint)g_utf8_pointer_to_offset(xml, strstr(xml, "<hostdev mode='subsystem' type='pci'>")) + 1;
+
+	assert_int_equal(domain->hostdevs->len, 2);
+	a = g_ptr_array_index(domain->hostdevs, 0);
+	b = g_ptr_array_index(domain->hostdevs, 1);
+	assert_int_equal(a->span.column, 32); /* é is one character */
+	assert_int_equal(b->span.column, second);
+	assert_int_equal(a->guest_setting_spans[1].column,
+			 (guint)g_utf8_pointer_to_offset(xml, strstr(xml, "<boot")) + 1);
+	assert_int_equal(b->source_span.column,
+			 (guint)g_utf8_pointer_to_offset(xml, strstr(xml + second, "<address")) + 1);
+	hp_rules_check_static(hdoc, domain, diags);
+	d = hp_test_first(diags, "hostdev-duplicate");
+	assert_non_null(d);
+	assert_int_equal(d->span.column, second);
+	d = hp_test_first(diags, "unassigned-has-guest-settings");
+	assert_non_null(d);
+	assert_int_equal(d->span.column, a->guest_setting_spans[1].column);
+}
+
+/* 10,000 host devices: every rule still right (and each one linear: the
+ * timing is benchmarks/domain-scale.py's, never a test's). */
+static void
+test_ten_thousand_hostdevs(void **state)
+{
+	g_autoptr(GString) devices = g_string_new(NULL);
+	g_autoptr(HpDiagList) diags = NULL;
+	guint n = 0;
+
+	/* 1,250 host slots of 8 functions; slots whose number is a multiple
+	 * of 10 have every function unassigned; guest slot = host slot % 32 on
+	 * guest bus host slot / 32 + 1, function 0 multifunction except on
+	 * guest bus 7, and every 100th device repeats the one before it */
+	for (guint slot = 0; slot < 1250; slot++) {
+		for (guint f = 0; f < 8; f++) {
+			gboolean unassigned = slot % 10 == 0;
+			guint host = slot % 100 == 99 && f == 7 ? 6 : f; /* a duplicate */
+			g_string_append_printf(devices,
+					       "<hostdev mode='subsystem' type='pci'%s><source><address domain='0' bus='0x%x' slot='0x%x' function='%u'/></source>",
+					       unassigned ? " assigned='no'" : "", 0x10 + slot / 32, slot % 32, host);
+			if (!unassigned)
+				g_string_append_printf(devices,
+						       "<address type='pci' domain='0' bus='0x%x' slot='0x%x' function='%u'%s/>",
+						       slot / 32 + 1, slot % 32, f,
+						       f == 0 && slot / 32 + 1 != 7 ? " multifunction='on'" : "");
+			g_string_append(devices, "</hostdev>\n");
+			n++;
+		}
+	}
+	assert_int_equal(n, 10000);
+	diags = check(devices->str);
+	/* slots 99, 199, ... 1199: 12, none of them unassigned */
+	assert_int_equal(hp_test_count(diags, "hostdev-duplicate"), 12);
+	assert_int_equal(hp_test_count(diags, "all-functions-unassigned"), 125);
+	/* guest bus 7 holds host slots 192..223: 32 slots, minus the 3
+	 * unassigned ones (200, 210, 220) */
+	assert_int_equal(hp_test_count(diags, "guest-multifunction-off"), 29);
+	assert_int_equal(hp_test_count(diags, "guest-address-conflict"), 0);
+	assert_int_equal(hp_test_count(diags, "guest-function-zero-missing"), 0);
+	assert_int_equal(diags->items->len, 12 + 125 + 29);
+}
+
 int
 main(void)
 {
@@ -197,6 +302,9 @@ main(void)
 	    cmocka_unit_test(test_seed_passes),
 	    cmocka_unit_test(test_model),
 	    cmocka_unit_test(test_address_invalid_and_octal),
+	    cmocka_unit_test(test_several_devices),
+	    cmocka_unit_test(test_spans_one_line),
+	    cmocka_unit_test(test_ten_thousand_hostdevs),
 	    cmocka_unit_test(test_duplicate),
 	    cmocka_unit_test(test_unassigned_guest_address),
 	    cmocka_unit_test(test_unassigned_guest_settings),
