@@ -15,6 +15,7 @@
 #include <glib/gstdio.h>
 
 #include "config.h"
+#include "hp-cmd.h"
 #include "hp-document.h"
 #include "hp-error.h"
 #include "hp-host-rules.h"
@@ -119,8 +120,17 @@ hp_cli_validator(const HpOptions *opts, const gchar *command, gint *ret_exit)
 	return validator;
 }
 
+static const gchar *hp_pci_ids_path(void);
+
 /* The pci.ids to name devices with: $HOSTDEV_PREFLIGHT_PCI_IDS, or the first
  * of the configured paths that exists. */
+gchar *
+hp_cmd_pci_ids_path(void)
+{
+	const gchar *path = hp_pci_ids_path();
+	return g_strdup(path);
+}
+
 static const gchar *
 hp_pci_ids_path(void)
 {
@@ -540,6 +550,8 @@ main(int argc, char **argv)
 		g_print("hostdev-preflight %s\n", HP_VERSION);
 		return HP_EXIT_OK;
 	}
+	if (g_strcmp0(argv[1], "lsp") == 0)
+		return hp_cmd_lsp(argc - 1, argv + 1);
 	for (guint i = 0; i < G_N_ELEMENTS(hp_cmds); i++) {
 		if (g_strcmp0(argv[1], hp_cmds[i].name) == 0)
 			cmd = &hp_cmds[i];
