@@ -111,6 +111,22 @@ def init(c, encodings=None, options=None):
     return r
 
 
+def apply_edits(text, edits):
+    """Applies LSP TextEdits counted in code points (what the test negotiates)."""
+    lines = text.split("\n")
+    offsets = [0]
+    for line in lines[:-1]:
+        offsets.append(offsets[-1] + len(line) + 1)
+
+    def off(p):
+        if p["line"] >= len(offsets):
+            return len(text)
+        return min(offsets[p["line"]] + p["character"], len(text))
+    for e in sorted(edits, key=lambda e: off(e["range"]["start"]), reverse=True):
+        text = text[:off(e["range"]["start"])] + e["newText"] + text[off(e["range"]["end"]):]
+    return text
+
+
 def codes(diags):
     return sorted(d["code"] for d in diags or [])
 
@@ -132,8 +148,9 @@ def main():
         r = init(c, ["utf-32", "utf-16"], opts)
         caps = (r or {}).get("result", {}).get("capabilities", {})
         tap.ok(caps.get("positionEncoding") == "utf-32" and caps.get("textDocumentSync", {}).get("change") == 2
-               and caps.get("hoverProvider") is True,
-               "initialize: code points offered and taken, incremental sync, hover", r)
+               and caps.get("hoverProvider") is True
+               and caps.get("codeActionProvider", {}).get("codeActionKinds") == ["quickfix"],
+               "initialize: code points offered and taken, incremental sync, hover, quick fixes", r)
         r = c.request("initialize", {"capabilities": {}})
         tap.ok(r is not None and "error" in r, "a second initialize is refused", r)
 
@@ -145,6 +162,31 @@ def main():
         tap.ok(len(mf) == 1 and mf[0]["severity"] == 1 and mf[0]["source"] == "hostdev-preflight"
                and "0001:09:00.2" in mf[0]["message"],
                "didOpen: multifunction-incomplete published as an error", d)
+        # a quick fix for it: applied by the client, the document is clean
+        r = c.request("textDocument/codeAction", {"textDocument": {"uri": uri},
+                                                  "range": mf[0]["range"] if mf else {},
+                                                  "context": {"diagnostics": mf}})
+        actions = (r or {}).get("result") or []
+        tap.ok(len(actions) == 1 and actions[0]["kind"] == "quickfix" and "0001:09:00.2" in actions[0]["title"]
+               and actions[0]["edit"]["documentChanges"][0]["textDocument"]["version"] == 1,
+               "codeAction: one quick fix, versioned, that declares the missing function", r)
+        fixed = apply_edits(text, actions[0]["edit"]["documentChanges"][0]["edits"]) if actions else text
+        tap.ok("function='0x2'" in fixed and "assigned='no'" in fixed.split("function='0x2'")[0].rsplit("<hostdev", 1)[1],
+               "the edit declares 0001:09:00.2 with assigned='no'", fixed)
+        c.notify("textDocument/didChange", {"textDocument": {"uri": uri, "version": 10},
+                                            "contentChanges": [{"text": fixed}]})
+        d = c.diagnostics(uri, 10)
+        tap.ok(d == [], "after the quick fix the domain has no finding", d)
+        r = c.request("textDocument/codeAction", {"textDocument": {"uri": uri},
+                                                  "range": {"start": {"line": 0, "character": 0},
+                                                            "end": {"line": 99, "character": 0}},
+                                                  "context": {"diagnostics": []}})
+        tap.ok(r is not None and r.get("result") == [], "nothing to repair: no code action", r)
+        c.notify("textDocument/didChange", {"textDocument": {"uri": uri, "version": 11},
+                                            "contentChanges": [{"text": text}]})
+        d = c.diagnostics(uri, 11)
+        tap.ok(codes(d) == ["multifunction-incomplete"], "the original text again", d)
+
         lines = text.split("\n")
         hostdev_line = next(i for i, l in enumerate(lines) if "<hostdev" in l)
         tap.ok(bool(mf) and mf[0]["range"]["start"] == {"line": hostdev_line, "character": lines[hostdev_line].index("<hostdev")},

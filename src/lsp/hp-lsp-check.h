@@ -25,6 +25,18 @@ void hp_lsp_checker_hover_async(HpLspChecker *checker, HpLspResult *result, guin
 				GCancellable *cancellable, GAsyncReadyCallback callback, gpointer user_data,
 				GVariant *task_data);
 
+/* A finding the client asks a quick fix for: its rule and where it starts. */
+typedef struct {
+	gchar *rule;
+	guint line, column; /* ours: 1-based, characters */
+} HpLspTarget;
+
+void hp_lsp_checker_code_actions_async(HpLspChecker *checker, HpLspResult *result, GPtrArray *targets,
+				       HpLspEncoding encoding, GCancellable *cancellable, GAsyncReadyCallback callback,
+				       gpointer user_data, GVariant *task_data);
+void hp_lsp_target_free(gpointer target);
+GPtrArray *hp_lsp_result_targets_in(const HpLspResult *result, guint first_line, guint last_line);
+
 HpLspResult *hp_lsp_result_ref(HpLspResult *result);
 void hp_lsp_result_unref(HpLspResult *result);
 const gchar *hp_lsp_result_get_uri(const HpLspResult *result);

@@ -314,6 +314,15 @@ hp_lsp_initialize(HpLspServer *server, GVariant *id, GVariant *params)
 	g_variant_dict_insert(&c, "positionEncoding", "s", hp_lsp_encoding_to_string(server->encoding));
 	g_variant_dict_insert_value(&c, "textDocumentSync", g_variant_dict_end(&sync));
 	g_variant_dict_insert(&c, "hoverProvider", "b", TRUE);
+	{
+		GVariantDict ca;
+		GVariantBuilder kinds;
+		g_variant_builder_init(&kinds, G_VARIANT_TYPE("av"));
+		g_variant_builder_add(&kinds, "v", g_variant_new_string("quickfix"));
+		g_variant_dict_init(&ca, NULL);
+		g_variant_dict_insert_value(&ca, "codeActionKinds", g_variant_builder_end(&kinds));
+		g_variant_dict_insert_value(&c, "codeActionProvider", g_variant_dict_end(&ca));
+	}
 	g_variant_dict_init(&info, NULL);
 	g_variant_dict_insert(&info, "name", "s", "hostdev-preflight");
 	g_variant_dict_insert(&info, "version", "s", HP_VERSION);
@@ -444,6 +453,74 @@ hp_lsp_hover(HpLspServer *server, GVariant *id, GVariant *params)
 }
 
 static void
+hp_lsp_code_action_done(GObject *source, GAsyncResult *res, gpointer user_data)
+{
+	HpLspServer *server = user_data;
+	GTask *task = G_TASK(res);
+	GVariant *id = g_task_get_task_data(task);
+	g_autoptr(GError) error = NULL;
+	g_autoptr(GVariant) actions = g_task_propagate_pointer(task, &error);
+
+	if (actions == NULL) {
+		if (error != NULL && g_error_matches(error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+			return;
+		hp_lsp_reply(server, id, g_variant_new_array(G_VARIANT_TYPE_VARIANT, NULL, 0));
+		return;
+	}
+	hp_lsp_reply(server, id, actions);
+}
+
+/* textDocument/codeAction: a quick fix for each repairable finding the
+ * client names in its context, or, when it names none, that starts in the
+ * range. */
+static void
+hp_lsp_code_action_request(HpLspServer *server, GVariant *id, GVariant *params)
+{
+	HpLspDoc *doc = hp_lsp_doc_of(server, params, NULL);
+	g_autoptr(GVariant) context = hp_lsp_json_dict(params, "context");
+	g_autoptr(GVariant) given = hp_lsp_json_array(context, "diagnostics");
+	g_autoptr(GPtrArray) targets = NULL;
+	HpLspPosition start, end;
+	guint l0, c0, l1, c1;
+
+	if (doc == NULL || doc->result == NULL || !hp_lsp_json_range(params, "range", &start, &end)) {
+		hp_lsp_reply(server, id, g_variant_new_array(G_VARIANT_TYPE_VARIANT, NULL, 0));
+		return;
+	}
+	if (given != NULL && g_variant_n_children(given) > 0) {
+		GVariantIter iter;
+		GVariant *item;
+		targets = g_ptr_array_new_with_free_func(hp_lsp_target_free);
+		g_variant_iter_init(&iter, given);
+		while ((item = g_variant_iter_next_value(&iter)) != NULL) {
+			g_autoptr(GVariant) boxed = item;
+			g_autoptr(GVariant) d = hp_lsp_json_unbox(boxed);
+			const gchar *code = hp_lsp_json_str(d, "code");
+			HpLspPosition ds, de;
+			HpLspTarget *t;
+			if (code == NULL || !hp_lsp_json_range(d, "range", &ds, &de) ||
+			    !hp_lsp_text_to_span_point(hp_lsp_result_get_text(doc->result), server->encoding, &ds, &l0, &c0))
+				continue;
+			t = g_new0(HpLspTarget, 1);
+			t->rule = g_strdup(code);
+			t->line = l0;
+			t->column = c0;
+			g_ptr_array_add(targets, t);
+		}
+	} else {
+		const HpLspText *text = hp_lsp_result_get_text(doc->result);
+		if (!hp_lsp_text_to_span_point(text, server->encoding, &start, &l0, &c0) ||
+		    !hp_lsp_text_to_span_point(text, server->encoding, &end, &l1, &c1)) {
+			hp_lsp_reply(server, id, g_variant_new_array(G_VARIANT_TYPE_VARIANT, NULL, 0));
+			return;
+		}
+		targets = hp_lsp_result_targets_in(doc->result, l0, l1);
+	}
+	hp_lsp_checker_code_actions_async(server->checker, doc->result, g_steal_pointer(&targets), server->encoding,
+					  server->cancel, hp_lsp_code_action_done, server, g_variant_ref(id));
+}
+
+static void
 hp_lsp_dispatch(HpLspServer *server, GVariant *message)
 {
 	const gchar *method = hp_lsp_json_str(message, "method");
@@ -486,6 +563,8 @@ hp_lsp_dispatch(HpLspServer *server, GVariant *message)
 		hp_lsp_reply(server, id, NULL);
 	} else if (g_strcmp0(method, "textDocument/hover") == 0) {
 		hp_lsp_hover(server, id, p);
+	} else if (g_strcmp0(method, "textDocument/codeAction") == 0) {
+		hp_lsp_code_action_request(server, id, p);
 	} else {
 		hp_lsp_reply_error(server, id, HP_LSP_METHOD_NOT_FOUND, "hostdev-preflight does not know %s", method);
 	}
