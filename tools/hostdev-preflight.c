@@ -16,7 +16,10 @@
 
 #include "config.h"
 #include "hp-cmd-capture.h"
+#include "hp-cmd.h"
+#include "hp-diff.h"
 #include "hp-document.h"
+#include "hp-fix.h"
 #include "hp-error.h"
 #include "hp-host-rules.h"
 #include "hp-host-view.h"
@@ -44,6 +47,7 @@ typedef struct {
 	gboolean werror;
 	gchar *output;
 	gboolean in_place;
+	gboolean diff;
 } HpOptions;
 
 static void
@@ -120,8 +124,17 @@ hp_cli_validator(const HpOptions *opts, const gchar *command, gint *ret_exit)
 	return validator;
 }
 
+static const gchar *hp_pci_ids_path(void);
+
 /* The pci.ids to name devices with: $HOSTDEV_PREFLIGHT_PCI_IDS, or the first
  * of the configured paths that exists. */
+gchar *
+hp_cmd_pci_ids_path(void)
+{
+	const gchar *path = hp_pci_ids_path();
+	return g_strdup(path);
+}
+
 static const gchar *
 hp_pci_ids_path(void)
 {
@@ -388,6 +401,113 @@ hp_cmd_normalize(HpOptions *opts, gchar **files)
 	return HP_EXIT_OK;
 }
 
+
+/*
+ * fix: the repairs of SPEC section 12, then normalized. What is left is
+ * reported on stderr as validate reports it, found by checking the output.
+ */
+static gint
+hp_cmd_fix(HpOptions *opts, gchar **files)
+{
+	g_autoptr(HpValidator) validator = NULL;
+	g_autoptr(HpNormalizer) norm = NULL;
+	g_autoptr(HpHostView) view = NULL;
+	g_autoptr(HpReport) report = hp_report_new(opts->werror);
+	g_autoptr(HpReport) after = hp_report_new(opts->werror);
+	g_autoptr(HpDocument) hdoc = NULL;
+	g_autoptr(HpDocument) fixed_doc = NULL;
+	g_autoptr(HpDomain) domain = NULL;
+	g_autoptr(HpDomain) fixed_domain = NULL;
+	g_autoptr(GError) error = NULL;
+	g_autoptr(GBytes) fixed_bytes = NULL;
+	g_autofree gchar *skip = NULL;
+	g_autofree gchar *out = NULL;
+	g_autofree gchar *text = NULL;
+	HpDiagList *diags, *left;
+	gint exit_code = HP_EXIT_OK;
+	const gchar *file;
+
+	if (files == NULL || files[0] == NULL || files[1] != NULL)
+		return hp_usage_error("fix ", "fix takes exactly one FILE (- for standard input)");
+	file = files[0];
+	if (opts->in_place && opts->output != NULL)
+		return hp_usage_error("fix ", "-o and --in-place exclude each other");
+	if (opts->diff && (opts->in_place || opts->output != NULL))
+		return hp_usage_error("fix ", "--diff writes the diff to standard output; it excludes -o and --in-place");
+	if (opts->in_place && g_strcmp0(file, "-") == 0)
+		return hp_usage_error("fix ", "--in-place needs a file, not standard input");
+	validator = hp_cli_validator(opts, "fix ", &exit_code);
+	if (validator == NULL)
+		return exit_code;
+	norm = hp_normalizer_new(&error);
+	if (norm == NULL) {
+		g_printerr("hostdev-preflight: %s\n", error->message);
+		return HP_EXIT_USAGE;
+	}
+	exit_code = -1;
+	view = hp_cli_host(opts, "fix ", &skip, &exit_code);
+	if (exit_code >= 0)
+		return exit_code;
+
+	diags = hp_report_add_file(report, hp_display_name(file));
+	hdoc = hp_document_load(file, hp_display_name(file), diags, &error);
+	if (error != NULL) {
+		g_printerr("hostdev-preflight: cannot read %s: %s\n", file, error->message);
+		return HP_EXIT_USAGE;
+	}
+	if (hdoc == NULL) { /* not XML: nothing to repair */
+		text = hp_report_to_string(report, HP_OUTPUT_TEXT);
+		g_printerr("%s", text);
+		return HP_EXIT_FINDINGS;
+	}
+	domain = hp_validator_check(validator, hdoc, diags);
+	if (view != NULL)
+		hp_host_rules_check(view, hdoc, domain, diags);
+	hp_fix_apply(hdoc, domain, diags, NULL);
+	out = hp_normalizer_apply(norm, hdoc->doc, opts->libvirt_compat, &error);
+	if (out == NULL) {
+		g_printerr("hostdev-preflight: %s: not fixed: %s\n", hp_display_name(file), error->message);
+		return HP_EXIT_FINDINGS;
+	}
+
+	/* what is left, found in the output itself */
+	left = hp_report_add_file(after, hp_display_name(file));
+	fixed_bytes = g_bytes_new(out, strlen(out));
+	fixed_doc = hp_document_new_from_bytes(hp_display_name(file), fixed_bytes, left);
+	if (fixed_doc != NULL) {
+		fixed_domain = hp_validator_check(validator, fixed_doc, left);
+		if (view != NULL)
+			hp_host_rules_check(view, fixed_doc, fixed_domain, left);
+		else if (skip != NULL)
+			hp_host_rules_skipped(fixed_doc, left, skip);
+		hp_diag_list_sort(left);
+	}
+	g_free(text);
+	text = hp_report_to_string(after, HP_OUTPUT_TEXT);
+	g_printerr("%s", text);
+
+	if (opts->diff) {
+		g_autofree gchar *orig = g_strndup(g_bytes_get_data(hdoc->bytes, NULL), g_bytes_get_size(hdoc->bytes));
+		g_autofree gchar *a = g_strdup_printf("a/%s", hp_display_name(file));
+		g_autofree gchar *b = g_strdup_printf("b/%s", hp_display_name(file));
+		g_autofree gchar *d = hp_diff_unified(a, orig, b, out, 3);
+		fputs(d, stdout);
+	} else if (opts->in_place || opts->output != NULL) {
+		const gchar *dest = opts->in_place ? file : opts->output;
+		if (!hp_write_atomically(dest, out, &error)) {
+			g_printerr("hostdev-preflight: cannot write %s: %s\n", dest, error->message);
+			return HP_EXIT_USAGE;
+		}
+	} else {
+		fputs(out, stdout);
+	}
+	if (fflush(stdout) != 0) {
+		g_printerr("hostdev-preflight: cannot write to standard output: %s\n", g_strerror(errno));
+		return HP_EXIT_USAGE;
+	}
+	return hp_report_valid(after) ? HP_EXIT_OK : HP_EXIT_FINDINGS;
+}
+
 static gint
 hp_cmd_plan(HpOptions *opts, gchar **files)
 {
@@ -451,9 +571,12 @@ enum {
 	HP_OPT_FORMAT = 1 << 2,
 	HP_OPT_WRITE = 1 << 3,
 	HP_OPT_WERROR = 1 << 4,
+	HP_OPT_DIFF = 1 << 5,
 };
 
 static const HpCmd hp_cmds[] = {
+    {"fix", "[OPTIONS] FILE", "Repair what the rules can repair, and write the domain normalized (or --diff)",
+     hp_cmd_fix, HP_OPT_HOST | HP_OPT_SCHEMA | HP_OPT_WRITE | HP_OPT_WERROR | HP_OPT_DIFF},
     {"normalize", "[OPTIONS] FILE", "Write the domain in normalized form (to stdout, -o OUT or --in-place)",
      hp_cmd_normalize, HP_OPT_SCHEMA | HP_OPT_WRITE | HP_OPT_WERROR},
     {"plan", "[OPTIONS] FILE", "The drivers each device goes to, and the sysfs writes to prepare and release the host",
@@ -485,6 +608,9 @@ hp_cmd_context(const HpCmd *cmd, HpOptions *opts)
 	    {"in-place", 0, 0, G_OPTION_ARG_NONE, &opts->in_place, "Replace FILE (atomically, mode kept)", NULL},
 	    {"libvirt-compat", 0, 0, G_OPTION_ARG_NONE, &opts->libvirt_compat, "Write what stock libvirt (>= 6.0) accepts", NULL},
 	    {NULL, 0, 0, 0, NULL, NULL, NULL}};
+	const GOptionEntry diff[] = {
+	    {"diff", 0, 0, G_OPTION_ARG_NONE, &opts->diff, "Write a unified diff of the repairs instead of the document", NULL},
+	    {NULL, 0, 0, 0, NULL, NULL, NULL}};
 	const GOptionEntry werror[] = {
 	    {"werror", 0, 0, G_OPTION_ARG_NONE, &opts->werror, "Warnings count as errors for the exit status", NULL},
 	    {NULL, 0, 0, 0, NULL, NULL, NULL}};
@@ -498,6 +624,8 @@ hp_cmd_context(const HpCmd *cmd, HpOptions *opts)
 		g_option_context_add_main_entries(ctx, format, NULL);
 	if (cmd->options & HP_OPT_WRITE)
 		g_option_context_add_main_entries(ctx, write, NULL);
+	if (cmd->options & HP_OPT_DIFF)
+		g_option_context_add_main_entries(ctx, diff, NULL);
 	if (cmd->options & HP_OPT_WERROR)
 		g_option_context_add_main_entries(ctx, werror, NULL);
 	g_option_context_set_description(ctx,
@@ -543,6 +671,8 @@ main(int argc, char **argv)
 	}
 	if (g_strcmp0(argv[1], "capture") == 0)
 		return hp_cmd_capture(argc - 1, argv + 1);
+	if (g_strcmp0(argv[1], "lsp") == 0)
+		return hp_cmd_lsp(argc - 1, argv + 1);
 	for (guint i = 0; i < G_N_ELEMENTS(hp_cmds); i++) {
 		if (g_strcmp0(argv[1], hp_cmds[i].name) == 0)
 			cmd = &hp_cmds[i];

@@ -1,0 +1,606 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include "hp-lsp-check.h"
+
+#include <sys/utsname.h>
+
+#include "hp-document.h"
+#include "hp-fix.h"
+#include "hp-host-rules.h"
+#include "hp-host-view.h"
+#include "hp-lsp-json.h"
+#include "hp-normalize.h"
+#include "hp-validate.h"
+
+struct _HpLspChecker {
+	HpLspConfig config;
+	HpValidator *validator; /* grammars compiled once per server */
+	HpNormalizer *normalizer;
+	GMutex lock;            /* one check at a time uses the validator */
+};
+
+struct _HpLspResult {
+	gint ref;
+	gchar *uri;
+	gint64 version;
+	HpLspText *text;
+	HpDocument *hdoc;
+	HpDomain *domain;
+	HpDiagList *diags;
+};
+
+HpLspChecker *
+hp_lsp_checker_new(const HpLspConfig *config, GError **error)
+{
+	g_autoptr(HpLspChecker) checker = g_new0(HpLspChecker, 1);
+
+	hp_xml_init(); /* libxml2 is set up once, here, before any worker runs */
+	checker->config.root = g_strdup(config->root);
+	checker->config.kernel_release = g_strdup(config->kernel_release);
+	checker->config.no_host = config->no_host;
+	checker->config.libvirt_schemas = g_strdup(config->libvirt_schemas);
+	checker->config.pci_ids = g_strdup(config->pci_ids);
+	checker->config.default_root = g_strdup(config->default_root != NULL ? config->default_root : "/");
+	g_mutex_init(&checker->lock);
+	checker->validator = hp_validator_new(config->libvirt_schemas, error);
+	if (checker->validator == NULL)
+		return NULL;
+	checker->normalizer = hp_normalizer_new(error);
+	if (checker->normalizer == NULL)
+		return NULL;
+	return g_steal_pointer(&checker);
+}
+
+void
+hp_lsp_checker_free(HpLspChecker *checker)
+{
+	if (checker == NULL)
+		return;
+	hp_lsp_config_clear(&checker->config);
+	hp_validator_free(checker->validator);
+	hp_normalizer_free(checker->normalizer);
+	g_mutex_clear(&checker->lock);
+	g_free(checker);
+}
+
+HpLspResult *
+hp_lsp_result_ref(HpLspResult *result)
+{
+	if (result != NULL)
+		g_atomic_int_inc(&result->ref);
+	return result;
+}
+
+void
+hp_lsp_result_unref(HpLspResult *result)
+{
+	if (result == NULL || !g_atomic_int_dec_and_test(&result->ref))
+		return;
+	g_free(result->uri);
+	hp_lsp_text_free(result->text);
+	hp_domain_free(result->domain);
+	hp_document_free(result->hdoc);
+	hp_diag_list_free(result->diags);
+	g_free(result);
+}
+
+const gchar *
+hp_lsp_result_get_uri(const HpLspResult *result)
+{
+	return result->uri;
+}
+
+gint64
+hp_lsp_result_get_version(const HpLspResult *result)
+{
+	return result->version;
+}
+
+const HpLspText *
+hp_lsp_result_get_text(const HpLspResult *result)
+{
+	return result->text;
+}
+
+/* The host to check against, or NULL with *ret_skip saying why not (NULL
+ * too when the host rules are off). */
+static HpHostView *
+hp_lsp_host_view(const HpLspChecker *checker, gchar **ret_skip)
+{
+	g_autoptr(GError) error = NULL;
+	g_autofree gchar *release = g_strdup(checker->config.kernel_release);
+	const gchar *root = checker->config.root != NULL ? checker->config.root : checker->config.default_root;
+	HpHostView *view;
+	HpHost *host;
+
+	*ret_skip = NULL;
+	if (checker->config.no_host)
+		return NULL;
+	if (release == NULL) {
+		struct utsname u;
+		if (uname(&u) == 0)
+			release = g_strdup(u.release);
+	}
+	host = hp_host_new(root, release, &error);
+	if (host == NULL) {
+		*ret_skip = g_strdup_printf("the host %s cannot be read (%s); fix the language server's \"host\" "
+					    "initialization option",
+					    root, error->message);
+		return NULL;
+	}
+	hp_host_set_pci_ids(host, checker->config.pci_ids);
+	view = hp_host_view_new(host);
+	if (!hp_host_view_has_pci(view)) {
+		*ret_skip = g_strdup_printf("%s has no PCI sysfs (sys/bus/pci/devices), as in a container; set the "
+					    "language server's \"host\" initialization option to a copy of the target's "
+					    "tree, or to \"none\"",
+					    root);
+		hp_host_view_free(view);
+		return NULL;
+	}
+	return view;
+}
+
+typedef struct {
+	HpLspChecker *checker; /* borrowed: the server outlives its checks */
+	gchar *uri;
+	gint64 version;
+	GBytes *bytes;
+} HpLspCheckJob;
+
+static void
+hp_lsp_check_job_free(gpointer data)
+{
+	HpLspCheckJob *job = data;
+	g_free(job->uri);
+	g_bytes_unref(job->bytes);
+	g_free(job);
+}
+
+/* The whole check of @bytes, as the command line's validate runs it. */
+static HpLspResult *
+hp_lsp_check(HpLspChecker *checker, const gchar *uri, gint64 version, GBytes *bytes)
+{
+	HpLspResult *result = g_new0(HpLspResult, 1);
+	g_autofree gchar *path = g_filename_from_uri(uri, NULL, NULL);
+	gsize len;
+	const gchar *data = g_bytes_get_data(bytes, &len);
+
+	result->ref = 1;
+	result->uri = g_strdup(uri);
+	result->version = version;
+	result->text = hp_lsp_text_new(data, len);
+	result->diags = hp_diag_list_new();
+	result->hdoc = hp_document_new_from_bytes(path != NULL ? path : uri, bytes, result->diags);
+	if (result->hdoc != NULL) {
+		g_autoptr(HpHostView) view = NULL;
+		g_autofree gchar *skip = NULL;
+
+		g_mutex_lock(&checker->lock);
+		result->domain = hp_validator_check(checker->validator, result->hdoc, result->diags);
+		g_mutex_unlock(&checker->lock);
+		view = hp_lsp_host_view(checker, &skip);
+		if (view != NULL)
+			hp_host_rules_check(view, result->hdoc, result->domain, result->diags);
+		else if (skip != NULL)
+			hp_host_rules_skipped(result->hdoc, result->diags, skip);
+		hp_diag_list_sort(result->diags);
+	}
+	return result;
+}
+
+static void
+hp_lsp_check_thread(GTask *task, gpointer source, gpointer task_data, GCancellable *cancellable)
+{
+	HpLspCheckJob *job = task_data;
+	HpLspResult *result = hp_lsp_check(job->checker, job->uri, job->version, job->bytes);
+	g_task_return_pointer(task, result, (GDestroyNotify)hp_lsp_result_unref);
+}
+
+/**
+ * hp_lsp_checker_check_async:
+ * @data: the document's text, copied
+ *
+ * Checks the text on a worker thread; one check at a time per checker (the
+ * server sees to that: the validator's grammars are shared, the host view is
+ * the thread's own).
+ */
+void
+hp_lsp_checker_check_async(HpLspChecker *checker, const gchar *uri, gint64 version, const gchar *data, gsize len,
+			   GCancellable *cancellable, GAsyncReadyCallback callback, gpointer user_data)
+{
+	g_autoptr(GTask) task = g_task_new(NULL, cancellable, callback, user_data);
+	HpLspCheckJob *job = g_new0(HpLspCheckJob, 1);
+
+	job->checker = checker;
+	job->uri = g_strdup(uri);
+	job->version = version;
+	job->bytes = g_bytes_new(data, len);
+	g_task_set_source_tag(task, hp_lsp_checker_check_async);
+	g_task_set_task_data(task, job, hp_lsp_check_job_free);
+	g_task_run_in_thread(task, hp_lsp_check_thread);
+}
+
+HpLspResult *
+hp_lsp_checker_check_finish(HpLspChecker *checker, GAsyncResult *res, GError **error)
+{
+	return g_task_propagate_pointer(G_TASK(res), error);
+}
+
+static gboolean
+hp_span_contains(const HpSpan *span, guint line, guint column)
+{
+	if (span->line == 0)
+		return FALSE;
+	if (line < span->line || (line == span->line && column < span->column))
+		return FALSE;
+	if (span->end_line == 0) /* no end recorded: the rest of its first line */
+		return line == span->line;
+	return line < span->end_line || (line == span->end_line && column < span->end_column);
+}
+
+/* Markdown about the host's device behind the source address at @line:@column. */
+static gchar *
+hp_lsp_describe(const HpLspChecker *checker, const HpLspResult *result, guint line, guint column)
+{
+	g_autoptr(HpHostView) view = NULL;
+	g_autofree gchar *skip = NULL;
+	const HpHostdev *hd = NULL;
+	const HpPciDevice *dev;
+	const GError *dev_error = NULL;
+	g_autofree gchar *desc = NULL;
+	gchar bdf[HP_PCI_ADDRESS_STRLEN];
+	GString *md;
+
+	if (result->domain == NULL)
+		return NULL;
+	for (guint i = 0; i < result->domain->hostdevs->len && hd == NULL; i++) {
+		const HpHostdev *h = g_ptr_array_index(result->domain->hostdevs, i);
+		if (h->source_node != NULL && h->source_valid && hp_span_contains(&h->source_span, line, column))
+			hd = h;
+	}
+	if (hd == NULL)
+		return NULL;
+	hp_pci_address_to_string(&hd->source, bdf);
+	view = hp_lsp_host_view(checker, &skip);
+	if (view == NULL)
+		return g_strdup_printf("**%s**: no host to describe it from%s%s", bdf, skip != NULL ? ": " : "",
+				       skip != NULL ? skip : " (host checks are off)");
+	dev = hp_host_view_device(view, &hd->source, &dev_error);
+	if (dev == NULL)
+		return g_strdup_printf("**%s**: not on this host (%s)", bdf,
+				       dev_error != NULL ? dev_error->message : "no such device");
+	desc = hp_host_view_describe(view, dev);
+	md = g_string_new(NULL);
+	g_string_append_printf(md, "**%s**\n\n", desc);
+	g_string_append_printf(md, "- driver: %s\n", dev->driver != NULL ? dev->driver : "none");
+	if (dev->iommu_group < 0) {
+		g_string_append(md, "- IOMMU group: none (the IOMMU is off or unsupported)\n");
+	} else {
+		g_autoptr(GArray) members = hp_host_view_group_members(view, dev->iommu_group);
+		g_string_append_printf(md, "- IOMMU group: %d, %u device%s\n", dev->iommu_group, members->len,
+				       members->len == 1 ? "" : "s");
+		for (guint i = 0; i < members->len; i++) {
+			const HpPciAddress *a = &g_array_index(members, HpPciAddress, i);
+			const HpPciDevice *m = hp_host_view_device(view, a, NULL);
+			g_autofree gchar *mdesc = m != NULL ? hp_host_view_describe(view, m) : NULL;
+			gchar mbdf[HP_PCI_ADDRESS_STRLEN];
+			hp_pci_address_to_string(a, mbdf);
+			g_string_append_printf(md, "  - %s%s\n", mdesc != NULL ? mdesc : mbdf,
+					       hp_pci_address_equal(a, &dev->addr) ? " (this device)" : "");
+		}
+	}
+	return g_string_free(md, FALSE);
+}
+
+typedef struct {
+	HpLspChecker *checker;
+	HpLspResult *result;
+	guint line, column;
+} HpLspHoverJob;
+
+static void
+hp_lsp_hover_job_free(gpointer data)
+{
+	HpLspHoverJob *job = data;
+	hp_lsp_result_unref(job->result);
+	g_free(job);
+}
+
+static void
+hp_lsp_hover_thread(GTask *task, gpointer source, gpointer task_data, GCancellable *cancellable)
+{
+	HpLspHoverJob *job = g_object_get_data(G_OBJECT(task), "hp-hover-job");
+	g_task_return_pointer(task, hp_lsp_describe(job->checker, job->result, job->line, job->column), g_free);
+}
+
+/**
+ * hp_lsp_checker_hover_async:
+ * @task_data: (transfer full): kept on the task for the callback
+ *
+ * Describes, on a worker thread, the host device whose source address is at
+ * @line:@column of @result's text; the task's pointer is %NULL when there
+ * is none.
+ */
+void
+hp_lsp_checker_hover_async(HpLspChecker *checker, HpLspResult *result, guint line, guint column,
+			   GCancellable *cancellable, GAsyncReadyCallback callback, gpointer user_data,
+			   GVariant *task_data)
+{
+	g_autoptr(GTask) task = g_task_new(NULL, cancellable, callback, user_data);
+	HpLspHoverJob *job = g_new0(HpLspHoverJob, 1);
+
+	job->checker = checker;
+	job->result = hp_lsp_result_ref(result);
+	job->line = line;
+	job->column = column;
+	g_object_set_data_full(G_OBJECT(task), "hp-hover-job", job, hp_lsp_hover_job_free);
+	g_task_set_task_data(task, task_data, (GDestroyNotify)g_variant_unref);
+	g_task_run_in_thread(task, hp_lsp_hover_thread);
+}
+
+/* LSP DiagnosticSeverity: 1 error, 2 warning, 3 information */
+static gint64
+hp_lsp_severity(HpSeverity severity)
+{
+	switch (severity) {
+	case HP_SEVERITY_ERROR:
+		return 1;
+	case HP_SEVERITY_WARNING:
+		return 2;
+	case HP_SEVERITY_NOTE:
+	default:
+		return 3;
+	}
+}
+
+/**
+ * hp_lsp_result_diagnostics:
+ *
+ * Returns: (transfer floating): the findings as LSP Diagnostic objects, with
+ * ranges counted in @encoding over the text they were found in.
+ */
+GVariant *
+hp_lsp_result_diagnostics(const HpLspResult *result, HpLspEncoding encoding)
+{
+	GVariantBuilder b;
+
+	g_variant_builder_init(&b, G_VARIANT_TYPE("av"));
+	for (guint i = 0; i < result->diags->items->len; i++) {
+		const HpDiag *d = g_ptr_array_index(result->diags->items, i);
+		HpLspPosition start = hp_lsp_text_position(result->text, encoding, d->span.line, d->span.column);
+		HpLspPosition end;
+		GVariantDict dict;
+
+		if (d->span.end_line > 0)
+			end = hp_lsp_text_position(result->text, encoding, d->span.end_line, d->span.end_column);
+		else /* one character: something an editor can underline */
+			end = hp_lsp_text_position(result->text, encoding, d->span.line, MAX(d->span.column, 1) + 1);
+		g_variant_dict_init(&dict, NULL);
+		g_variant_dict_insert_value(&dict, "range", hp_lsp_json_new_range(&start, &end));
+		g_variant_dict_insert(&dict, "severity", "x", hp_lsp_severity(d->severity));
+		g_variant_dict_insert(&dict, "code", "s", d->rule->id);
+		g_variant_dict_insert(&dict, "source", "s", "hostdev-preflight");
+		g_variant_dict_insert(&dict, "message", "s", d->message);
+		g_variant_builder_add(&b, "v", g_variant_dict_end(&dict));
+	}
+	return g_variant_builder_end(&b);
+}
+
+void
+hp_lsp_target_free(gpointer data)
+{
+	HpLspTarget *t = data;
+	g_free(t->rule);
+	g_free(t);
+}
+
+/**
+ * hp_lsp_result_targets_in:
+ *
+ * Returns: (transfer full) (element-type HpLspTarget): the repairable
+ * findings of @result that start on lines @first_line..@last_line (ours).
+ */
+GPtrArray *
+hp_lsp_result_targets_in(const HpLspResult *result, guint first_line, guint last_line)
+{
+	GPtrArray *targets = g_ptr_array_new_with_free_func(hp_lsp_target_free);
+	for (guint i = 0; i < result->diags->items->len; i++) {
+		const HpDiag *d = g_ptr_array_index(result->diags->items, i);
+		HpLspTarget *t;
+		if (d->span.line < first_line || d->span.line > last_line || !hp_fix_is_repairable(d, result->domain))
+			continue;
+		t = g_new0(HpLspTarget, 1);
+		t->rule = g_strdup(d->rule->id);
+		t->line = d->span.line;
+		t->column = d->span.column;
+		g_ptr_array_add(targets, t);
+	}
+	return targets;
+}
+
+/* Lines with their ends; the last may lack one. */
+static GPtrArray *
+hp_lsp_lines(const gchar *text, gsize len)
+{
+	GPtrArray *lines = g_ptr_array_new_with_free_func(g_free);
+	gsize i = 0;
+	while (i < len) {
+		const gchar *nl = memchr(text + i, '\n', len - i);
+		gsize end = nl != NULL ? (gsize)(nl - text) + 1 : len;
+		g_ptr_array_add(lines, g_strndup(text + i, end - i));
+		i = end;
+	}
+	return lines;
+}
+
+/* The one edit that turns @old into @new_text: the lines between their
+ * common head and tail, so an editor keeps its marks everywhere else. */
+static GVariant *
+hp_lsp_text_edit(const HpLspText *old, const gchar *new_text, HpLspEncoding encoding)
+{
+	gsize old_len;
+	const gchar *old_text = hp_lsp_text_get(old, &old_len);
+	g_autoptr(GPtrArray) a = hp_lsp_lines(old_text, old_len);
+	g_autoptr(GPtrArray) b = hp_lsp_lines(new_text, strlen(new_text));
+	g_autoptr(GString) middle = g_string_new(NULL);
+	guint head = 0, tail = 0;
+	HpLspPosition start, end;
+	GVariantDict d;
+
+	while (head < a->len && head < b->len &&
+	       g_strcmp0(g_ptr_array_index(a, head), g_ptr_array_index(b, head)) == 0)
+		head++;
+	while (tail < a->len - head && tail < b->len - head &&
+	       g_strcmp0(g_ptr_array_index(a, a->len - 1 - tail), g_ptr_array_index(b, b->len - 1 - tail)) == 0)
+		tail++;
+	for (guint i = head; i < b->len - tail; i++)
+		g_string_append(middle, g_ptr_array_index(b, i));
+	start = (HpLspPosition){head, 0};
+	if (tail > 0 || a->len == 0 || g_str_has_suffix(old_text, "\n"))
+		end = (HpLspPosition){a->len - tail, 0};
+	else /* up to the end of a last line without a line end */
+		end = hp_lsp_text_position(old, encoding, a->len, G_MAXUINT);
+	g_variant_dict_init(&d, NULL);
+	g_variant_dict_insert_value(&d, "range", hp_lsp_json_new_range(&start, &end));
+	g_variant_dict_insert(&d, "newText", "s", middle->str);
+	return g_variant_dict_end(&d);
+}
+
+typedef struct {
+	HpLspChecker *checker;
+	HpLspResult *result;
+	GPtrArray *targets;
+	HpLspEncoding encoding;
+} HpLspActionJob;
+
+static void
+hp_lsp_action_job_free(gpointer data)
+{
+	HpLspActionJob *job = data;
+	hp_lsp_result_unref(job->result);
+	g_ptr_array_unref(job->targets);
+	g_free(job);
+}
+
+/* One quick fix: the repair of the finding @t, checked afresh from the text;
+ * NULL with *@ret_why when there is none. */
+static GVariant *
+hp_lsp_code_action(HpLspActionJob *job, const HpLspTarget *t, gchar **ret_why)
+{
+	gsize len;
+	const gchar *data = hp_lsp_text_get(job->result->text, &len);
+	g_autoptr(GBytes) bytes = g_bytes_new(data, len);
+	g_autoptr(HpLspResult) fresh = hp_lsp_check(job->checker, job->result->uri, job->result->version, bytes);
+	g_autoptr(GError) error = NULL;
+	g_autofree gchar *out = NULL;
+	g_autofree gchar *title = NULL;
+	const HpDiag *diag = NULL;
+	GVariantDict action, edit, change, ident;
+	GVariantBuilder edits, changes;
+	HpLspPosition start, end;
+	GVariantDict dd;
+	GVariantBuilder diags;
+
+	if (fresh->hdoc == NULL) {
+		*ret_why = g_strdup("the document is not well-formed");
+		return NULL;
+	}
+	for (guint i = 0; i < fresh->diags->items->len && diag == NULL; i++) {
+		const HpDiag *d = g_ptr_array_index(fresh->diags->items, i);
+		if (g_strcmp0(d->rule->id, t->rule) == 0 && d->span.line == t->line && d->span.column == t->column)
+			diag = d;
+	}
+	if (diag == NULL) {
+		*ret_why = g_strdup_printf("no finding %s at %u:%u in the text (of %u findings)", t->rule, t->line, t->column,
+					   fresh->diags->items->len);
+		return NULL;
+	}
+	if (hp_fix_apply(fresh->hdoc, fresh->domain, fresh->diags, diag) == 0) {
+		*ret_why = g_strdup_printf("%s at %u:%u has no one safe repair", t->rule, t->line, t->column);
+		return NULL;
+	}
+	g_mutex_lock(&job->checker->lock);
+	out = hp_normalizer_apply(job->checker->normalizer, fresh->hdoc->doc, FALSE, &error);
+	g_mutex_unlock(&job->checker->lock);
+	if (out == NULL) {
+		*ret_why = g_strdup_printf("the repaired document cannot be written: %s", error->message);
+		return NULL;
+	}
+	title = hp_fix_describe(diag);
+
+	g_variant_builder_init(&edits, G_VARIANT_TYPE("av"));
+	g_variant_builder_add(&edits, "v", hp_lsp_text_edit(job->result->text, out, job->encoding));
+	g_variant_dict_init(&ident, NULL);
+	g_variant_dict_insert(&ident, "uri", "s", job->result->uri);
+	g_variant_dict_insert(&ident, "version", "x", job->result->version);
+	g_variant_dict_init(&change, NULL);
+	g_variant_dict_insert_value(&change, "textDocument", g_variant_dict_end(&ident));
+	g_variant_dict_insert_value(&change, "edits", g_variant_builder_end(&edits));
+	g_variant_builder_init(&changes, G_VARIANT_TYPE("av"));
+	g_variant_builder_add(&changes, "v", g_variant_dict_end(&change));
+	g_variant_dict_init(&edit, NULL);
+	g_variant_dict_insert_value(&edit, "documentChanges", g_variant_builder_end(&changes));
+
+	/* the finding it repairs, as we published it */
+	start = hp_lsp_text_position(job->result->text, job->encoding, diag->span.line, diag->span.column);
+	end = diag->span.end_line > 0
+		  ? hp_lsp_text_position(job->result->text, job->encoding, diag->span.end_line, diag->span.end_column)
+		  : hp_lsp_text_position(job->result->text, job->encoding, diag->span.line, MAX(diag->span.column, 1) + 1);
+	g_variant_dict_init(&dd, NULL);
+	g_variant_dict_insert_value(&dd, "range", hp_lsp_json_new_range(&start, &end));
+	g_variant_dict_insert(&dd, "code", "s", diag->rule->id);
+	g_variant_dict_insert(&dd, "message", "s", diag->message);
+	g_variant_builder_init(&diags, G_VARIANT_TYPE("av"));
+	g_variant_builder_add(&diags, "v", g_variant_dict_end(&dd));
+
+	g_variant_dict_init(&action, NULL);
+	g_variant_dict_insert(&action, "title", "s", title);
+	g_variant_dict_insert(&action, "kind", "s", "quickfix");
+	g_variant_dict_insert(&action, "isPreferred", "b", TRUE);
+	g_variant_dict_insert_value(&action, "diagnostics", g_variant_builder_end(&diags));
+	g_variant_dict_insert_value(&action, "edit", g_variant_dict_end(&edit));
+	return g_variant_dict_end(&action);
+}
+
+static void
+hp_lsp_actions_thread(GTask *task, gpointer source, gpointer task_data, GCancellable *cancellable)
+{
+	HpLspActionJob *job = g_object_get_data(G_OBJECT(task), "hp-action-job");
+	GVariantBuilder b;
+
+	g_variant_builder_init(&b, G_VARIANT_TYPE("av"));
+	for (guint i = 0; i < job->targets->len; i++) {
+		g_autofree gchar *why = NULL;
+		GVariant *a = hp_lsp_code_action(job, g_ptr_array_index(job->targets, i), &why);
+		if (a != NULL)
+			g_variant_builder_add(&b, "v", a);
+		else if (why != NULL)
+			g_debug("no quick fix: %s", why);
+	}
+	g_task_return_pointer(task, g_variant_ref_sink(g_variant_builder_end(&b)), (GDestroyNotify)g_variant_unref);
+}
+
+/**
+ * hp_lsp_checker_code_actions_async:
+ * @targets: (transfer full) (element-type HpLspTarget): the findings to repair
+ * @task_data: (transfer full): kept on the task for the callback
+ *
+ * Builds, on a worker thread, a quick fix for each target that fix can
+ * repair; the task's pointer is an `av` of CodeAction objects.
+ */
+void
+hp_lsp_checker_code_actions_async(HpLspChecker *checker, HpLspResult *result, GPtrArray *targets,
+				  HpLspEncoding encoding, GCancellable *cancellable, GAsyncReadyCallback callback,
+				  gpointer user_data, GVariant *task_data)
+{
+	g_autoptr(GTask) task = g_task_new(NULL, cancellable, callback, user_data);
+	HpLspActionJob *job = g_new0(HpLspActionJob, 1);
+
+	job->checker = checker;
+	job->result = hp_lsp_result_ref(result);
+	job->targets = targets;
+	job->encoding = encoding;
+	g_object_set_data_full(G_OBJECT(task), "hp-action-job", job, hp_lsp_action_job_free);
+	g_task_set_task_data(task, task_data, (GDestroyNotify)g_variant_unref);
+	g_task_run_in_thread(task, hp_lsp_actions_thread);
+}
