@@ -27,7 +27,7 @@ class Client:
     """A minimal LSP client: Content-Length frames over the server's stdio."""
 
     def __init__(self, args, env=None):
-        e = dict(os.environ, LC_ALL="C.UTF-8")
+        e = dict(os.environ, LC_ALL="C.UTF-8", G_MESSAGES_DEBUG="hostdev-preflight")
         e.update(env or {})
         self.p = subprocess.Popen(WRAP + [BIN, "lsp"] + args, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                                   stderr=subprocess.PIPE, env=e)
@@ -35,6 +35,11 @@ class Client:
         self.next_id = 1
         self.t = threading.Thread(target=self._read, daemon=True)
         self.t.start()
+        self.stderr = []  # what the server logs, for a failing test's detail
+        threading.Thread(target=lambda: self.stderr.extend(iter(self.p.stderr.readline, b"")), daemon=True).start()
+
+    def log(self):
+        return b"".join(self.stderr).decode("utf-8", "replace")[-3000:]
 
     def _read(self):
         out = self.p.stdout
@@ -169,7 +174,7 @@ def main():
         actions = (r or {}).get("result") or []
         tap.ok(len(actions) == 1 and actions[0]["kind"] == "quickfix" and "0001:09:00.2" in actions[0]["title"]
                and actions[0]["edit"]["documentChanges"][0]["textDocument"]["version"] == 1,
-               "codeAction: one quick fix, versioned, that declares the missing function", r)
+               "codeAction: one quick fix, versioned, that declares the missing function", (r, c.log()))
         fixed = apply_edits(text, actions[0]["edit"]["documentChanges"][0]["edits"]) if actions else text
         tap.ok("function='0x2'" in fixed and "assigned='no'" in fixed.split("function='0x2'")[0].rsplit("<hostdev", 1)[1],
                "the edit declares 0001:09:00.2 with assigned='no'", fixed)

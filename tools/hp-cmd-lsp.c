@@ -65,6 +65,9 @@ hp_cmd_lsp(gint argc, gchar **argv)
 	config.default_root = g_strdup(env != NULL && env[0] != '\0' ? env : "/");
 	config.pci_ids = hp_cmd_pci_ids_path();
 
+	/* standard output is the protocol's: every log message goes to stderr,
+	 * which editors keep in their LSP log */
+	g_log_writer_default_set_use_stderr(TRUE);
 	in = g_unix_input_stream_new(STDIN_FILENO, FALSE);
 	out = g_unix_output_stream_new(STDOUT_FILENO, FALSE);
 	server = hp_lsp_server_new(in, out, &config);

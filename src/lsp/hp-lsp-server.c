@@ -239,9 +239,11 @@ hp_lsp_check_done(GObject *source, GAsyncResult *res, gpointer user_data)
 	} else {
 		doc = g_hash_table_lookup(server->docs, hp_lsp_result_get_uri(result));
 		if (doc != NULL) { /* closed meanwhile: nothing to say */
-			hp_lsp_publish(server, doc->uri, result);
+			/* the state first: jsonrpc-glib's write runs the main loop,
+			 * so a request may be served while we publish */
 			hp_lsp_result_unref(doc->result);
 			doc->result = hp_lsp_result_ref(result);
+			hp_lsp_publish(server, hp_lsp_result_get_uri(result), result);
 		}
 	}
 	hp_lsp_check_next(server);
