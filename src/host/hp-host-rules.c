@@ -303,8 +303,8 @@ hp_report_malformed_devices(HpHostCheck *hc)
 		for (guint j = 0; j < n; j++) {
 			const gchar *what = g_hash_table_lookup(m->dev->malformed, attrs[j]);
 			hp_diag_list_add(hc->diags, HP_RULE_HOST_FILE_MALFORMED, &m->hd->span, &m->dev->addr,
-					 "host file sys/bus/pci/devices/%s/%s is garbled: %s; %s; fix the host tree (or capture it again)",
-					 m->dev->bdf, attrs[j], what, hp_assumed(attrs[j]));
+					 "garbled host file: %s; %s; fix the host tree (or capture it again)", what,
+					 hp_assumed(attrs[j]));
 		}
 	}
 }
@@ -347,7 +347,7 @@ hp_report_view_problems(HpHostCheck *hc, const HpHostdev *first)
 		if (!g_hash_table_add(seen, p->file))
 			continue;
 		hp_diag_list_add(hc->diags, HP_RULE_HOST_FILE_MALFORMED, &first->span, NULL,
-				 "host file %s is garbled: %s; fix the host tree (or capture it again)", p->file, p->message);
+				 "garbled host file: %s; fix the host tree (or capture it again)", p->message);
 	}
 }
 

@@ -218,6 +218,15 @@ hp_host_stat(const HpHost *host, const gchar *rel, HpHostStamp *ret_stamp, GErro
 	return TRUE;
 }
 
+/* "64 MiB": limits are whole MiB; messages do not depend on the locale */
+static gchar *
+hp_host_size(gsize size)
+{
+	if (size % (1024 * 1024) == 0)
+		return g_strdup_printf("%" G_GSIZE_FORMAT " MiB", size / (1024 * 1024));
+	return g_strdup_printf("%" G_GSIZE_FORMAT " bytes", size);
+}
+
 /*
  * Reads @rel: at most @max bytes when @refuse is FALSE (the head of a file,
  * such as the header of `config`); else all of it, refused when it holds
@@ -242,7 +251,7 @@ hp_host_read_full(const HpHost *host, const gchar *rel, gsize max, gboolean refu
 		return FALSE;
 	}
 	if (refuse && S_ISREG(node.st.st_mode) && (guint64)node.st.st_size > max) {
-		g_autofree gchar *limit = g_format_size_full(max, G_FORMAT_SIZE_IEC_UNITS);
+		g_autofree gchar *limit = hp_host_size(max);
 		g_set_error(error, HP_ERROR, HP_ERROR_INVALID_DATA, "%s is over %s, the limit for it; it is not read", shown,
 			    limit);
 		hp_host_node_clear(&node);
@@ -273,7 +282,7 @@ hp_host_read_full(const HpHost *host, const gchar *rel, gsize max, gboolean refu
 		memset(&st, 0, sizeof(st));
 	close(fd);
 	if (refuse && buf->len > max) {
-		g_autofree gchar *limit = g_format_size_full(max, G_FORMAT_SIZE_IEC_UNITS);
+		g_autofree gchar *limit = hp_host_size(max);
 		g_set_error(error, HP_ERROR, HP_ERROR_INVALID_DATA, "%s is over %s, the limit for it; it is not read", shown,
 			    limit);
 		return FALSE;
