@@ -79,8 +79,11 @@ test_declared_unknown_driver(void **state)
 static void
 test_hostile_module_name(void **state)
 {
-	g_autofree gchar *all = g_strconcat(hostdev("0001:09:00.0", "yes"), hostdev("0001:09:00.1", "yes"),
-					    hostdev("0001:09:00.2", "yes"), hostdev("0001:09:00.3", "yes"), NULL);
+	g_autofree gchar *f0 = hostdev("0001:09:00.0", "yes");
+	g_autofree gchar *f1 = hostdev("0001:09:00.1", "yes");
+	g_autofree gchar *f2 = hostdev("0001:09:00.2", "yes");
+	g_autofree gchar *f3 = hostdev("0001:09:00.3", "yes");
+	g_autofree gchar *all = g_strconcat(f0, f1, f2, f3, NULL);
 	g_autoptr(HpDiagList) bad = check(BCM_HOST, "alias vfio_pci:v000014E4d00001657sv*sd*bc*sc*i* x$(touch${IFS}PWNED)\n", all);
 	g_autoptr(HpDiagList) good = check(BCM_HOST, NULL, all);
 	const HpDiag *d = hp_test_first(bad, "host-file-malformed");
