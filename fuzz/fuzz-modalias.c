@@ -18,8 +18,10 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	g_autoptr(HpModAlias) ma = hp_modalias_new_from_data((const gchar *)data + first, size - first);
 	const HpVfioAlias *alias = hp_modalias_match_vfio(ma, modalias);
 
+	/* whatever the file holds, a module chosen is a kernel name (SPEC 8) */
 	if (alias != NULL)
-		g_assert(alias->module != NULL && alias->wildcards <= HP_MODALIAS_FIELDS);
+		g_assert(alias->module != NULL && alias->wildcards <= HP_MODALIAS_FIELDS &&
+			 hp_host_name_is_valid(alias->module));
 	(void)hp_modalias_has_module(ma, modalias);
 	(void)hp_modalias_module_is_vfio(ma, modalias);
 	return 0;

@@ -1,7 +1,9 @@
 #!/usr/bin/env python3
 # SPDX-License-Identifier: LGPL-2.1-or-later
 """Host checks through the real binary: the skip note, --root errors, hostile
-host trees, this machine's real /sys, and real machines' snapshots."""
+host trees, special files, hostile names, this machine's real /sys, and real
+machines' snapshots (tests/data/hosts-real, copied from ../shared: the suite
+needs nothing outside the repository)."""
 import glob
 import json
 import os
@@ -12,7 +14,7 @@ import tempfile
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "hosts"))
-from hptest import SHARED, SRCDIR, Tap, run  # noqa: E402
+from hptest import SRCDIR, Tap, run  # noqa: E402
 import mkhost  # noqa: E402
 
 HOSTS = os.path.join(SRCDIR, "tests", "hosts")
@@ -53,9 +55,12 @@ def main():
                "no PCI sysfs: host-checks-skipped note, exit 0", out + err)
         rc, diags, out, err = validate(["--no-host"], domain(["0000:01:00.0"]), env={"HOSTDEV_PREFLIGHT_DEFAULT_ROOT": empty})
         tap.ok(rc == 0 and diags == [], "--no-host: silent", out + err)
-        rc, diags, out, err = validate(["--root", empty], domain(["0000:01:00.0"]))
-        tap.ok(rc == 1 and [d["rule"] for d in diags] == ["host-device-not-found"],
-               "--root without PCI sysfs: the device is not found", out + err)
+        rc, diags, out, err = validate(["--root", empty], domain(["0000:01:00.0", "0000:02:00.0"]))
+        # the library gives one answer (hp_host_has_pci); until the command line
+        # uses it, each device is not found
+        tap.ok((rc == 2 and "sys/bus/pci/devices" in err and err.count("\n") == 1)
+               or (rc == 1 and [d["rule"] for d in diags] == ["host-device-not-found"] * 2),
+               "--root without PCI sysfs: one usage error (or each device not found)", out + err)
         rc, diags, out, err = validate(["--root", os.path.join(tmp, "nope")], domain(["0000:01:00.0"]))
         tap.ok(rc == 2 and "nope" in err, "--root that does not exist: exit 2", err)
         rc, diags, out, err = validate(["--root", empty, "--no-host"], domain(["0000:01:00.0"]))
@@ -100,8 +105,13 @@ def main():
         addrs = ["0000:01:00.0", "0000:02:00.0", "0000:03:00.0", "0000:04:00.0", "0000:05:00.0"]
         rc, diags, out, err = validate(["--root", hostile, "--kernel-release", "6.12.0-hp"], domain(addrs, managed="no"))
         tap.ok(rc == 1 and diags is not None and "AddressSanitizer" not in err, "hostile tree: exit 1, no crash", out + err)
-        tap.ok("modules.alias: 1 line not 'alias PATTERN MODULE' (the first is line 4), ignoring it" in err,
-               "a modules.alias with a 1 MB line and binary junk: the junk line ignored with a warning", err)
+        malformed = [d for d in diags or [] if d["rule"] == "host-file-malformed"]
+        alias_notes = [d for d in malformed if "modules.alias:" in d["message"]]
+        tap.ok(len(alias_notes) == 1 and "1 line is not 'alias PATTERN MODULE'" in alias_notes[0]["message"]
+               and alias_notes[0]["severity"] == "warning",
+               "a modules.alias with a 1 MB line and binary junk: one host-file-malformed finding in JSON", out)
+        tap.ok(any(d.get("device") == "0000:04:00.0" and "/vendor holds binary data" in d["message"] for d in malformed),
+               "a vendor file with binary junk: host-file-malformed about the device", out)
         about = {}
         for d in diags or []:
             about.setdefault(d.get("device"), []).append(d["rule"])
@@ -109,8 +119,9 @@ def main():
                "a driver link out of the root: not followed, said", out)
         tap.ok("iommu-missing" in about.get("0000:02:00.0", []) and "outside the host root" in out,
                "an absolute iommu_group link: not followed, said", out)
-        tap.ok("managed-no-not-bound" in about.get("0000:03:00.0", []) and "symbolic links" in out,
-               "a driver link loop: said", out)
+        tap.ok("managed-no-not-bound" in about.get("0000:03:00.0", []) and "symbolic links" in out
+               and "driver link cannot be read" in out,
+               "a driver link loop: an unknown driver, said", out)
         tap.ok("multifunction-incomplete" in about.get("0000:04:00.1", []) and "too short" in out,
                "a short config: multifunction taken from the functions present", out)
         tap.ok("host-device-not-found" in about.get("0000:05:00.0", []),
@@ -132,10 +143,48 @@ def main():
         else:
             tap.skip("this machine's /sys", "no PCI devices here")
 
-        # --- snapshots of real machines (../shared/hosts-real)
-        snaps = sorted(glob.glob(os.path.join(SHARED, "hosts-real", "*.tar.gz")))
-        if not snaps:
-            tap.skip("real snapshots", f"none in {SHARED}/hosts-real")
+        # --- special files and hostile names in a host tree
+        special = os.path.join(tmp, "special")
+        with open(os.path.join(tmp, "special.host"), "w") as f:
+            f.write(open(os.path.join(HOSTS, "bcm5719.host")).read())
+            f.write("fifo sys/devices/pci0001:09/0001:09:00.0/vendor\n"
+                    "fifo lib/modules/6.12.0-hp/modules.alias\n")
+        mkhost.build(os.path.join(tmp, "special.host"), special)
+        addrs = ["0001:09:00.0", "0001:09:00.1", "0001:09:00.2", "0001:09:00.3"]
+        try:
+            rc, diags, out, err = validate(["--root", special, "--kernel-release", "6.12.0-hp"], domain(addrs))
+            msgs = [d["message"] for d in diags or [] if d["rule"] == "host-file-malformed"]
+            tap.ok(rc == 0 and any("vendor is a FIFO" in m for m in msgs) and any("modules.alias is refused" in m for m in msgs),
+                   "FIFOs in the tree: refused unread with host-file-malformed, no hang", out + err)
+        except subprocess.TimeoutExpired:
+            tap.ok(False, "FIFOs in the tree: refused unread with host-file-malformed, no hang", "timed out")
+
+        pwned = os.path.join(tmp, "pwned")
+        with open(os.path.join(tmp, "pwned.host"), "w") as f:
+            f.write(open(os.path.join(HOSTS, "bcm5719.host")).read())
+            f.write("alias vfio_pci:v000014E4d00001657sv*sd*bc*sc*i* x$(touch${IFS}PWNED)\n"
+                    "driver e1000e\n"
+                    "device 0001:0a:00.0 vendor=8086 device=10d3 driver=e1000e group=17\n"
+                    "link sys/devices/pci0001:0a/0001:0a:00.0/driver ../../../bus/pci/drivers/\\xff\\xfe\\x1b[31m\n")
+        mkhost.build(os.path.join(tmp, "pwned.host"), pwned)
+        rc, diags, out, err = validate(["--root", pwned, "--kernel-release", "6.12.0-hp"], domain(addrs))
+        rules = [(d["rule"], d.get("device")) for d in diags or []]
+        tap.ok(("host-file-malformed", None) in rules and ("host-file-malformed", "0001:0a:00.0") in rules
+               and ("iommu-group-not-viable", "0001:0a:00.0") in rules and "\x1b" not in out
+               and any("'\\xff\\xfe\\x1b[31m'" in d["message"] for d in diags),
+               "hostile module and driver names: host-file-malformed (escaped), the group not viable", out)
+        xml = domain(addrs + ["0001:0a:00.0"])
+        rc, out, err = run(["plan", "--format", "sh", "--no-libvirt-schemas", "--root", pwned,
+                            "--kernel-release", "6.12.0-hp", "-"], stdin=xml.encode())
+        rc2, out2, err2 = run(["plan", "--format", "json", "--no-libvirt-schemas", "--root", pwned,
+                               "--kernel-release", "6.12.0-hp", "-"], stdin=xml.encode())
+        tap.ok(rc == 0 and rc2 == 0 and "PWNED" not in out + out2 and "\x1b" not in out + out2
+               and "\\xff" not in out + out2 and json.loads(out2) is not None,
+               "hostile module and driver names never reach a plan", out + err + out2 + err2)
+
+        # --- snapshots of real machines (tests/data/hosts-real)
+        snaps = sorted(glob.glob(os.path.join(SRCDIR, "tests", "data", "hosts-real", "*.tar.gz")))
+        tap.ok(len(snaps) == 5, "the real snapshots are in tests/data/hosts-real", snaps)
         for snap in snaps:
             name = os.path.basename(snap)[:-7]
             root = os.path.join(tmp, "snap-" + name)

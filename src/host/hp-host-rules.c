@@ -2,7 +2,9 @@
 #include "hp-host-rules.h"
 
 #include <libxml/tree.h>
+#include <string.h>
 
+#include "hp-diag.h"
 #include "hp-error.h"
 
 /* The rules that check a domain against the host it will run on. */
@@ -12,10 +14,45 @@ typedef struct {
 	const HpDocument *hdoc;
 	const HpDomain *domain;
 	HpDiagList *diags;
-	GHashTable *declared; /* address key -> HpHostdev, first claim */
-	GHashTable *missing;  /* address keys reported as multifunction-incomplete */
+	GHashTable *declared;    /* address key -> HpHostdev, first claim */
+	GHashTable *slot_first;  /* slot key -> the first HpHostdev of that host slot */
+	GHashTable *missing;     /* address keys reported as multifunction-incomplete */
+	GHashTable *touched;     /* address keys of the devices a rule read */
+	GPtrArray *malformed;    /* HpMalformed: devices with garbled files, in the order read */
 	gboolean wants_modalias;
 } HpHostCheck;
+
+/* A device with garbled files, and the declared device that led to it. */
+typedef struct {
+	const HpPciDevice *dev;
+	const HpHostdev *hd;
+} HpMalformed;
+
+static gint64
+hp_slot_key(const HpPciAddress *addr)
+{
+	HpPciAddress slot = *addr;
+	slot.function = 0;
+	return (gint64)hp_pci_address_key(&slot);
+}
+
+/* Every device a rule reads goes through here: its garbled files become
+ * host-file-malformed findings, at the element that led to reading it. */
+static const HpPciDevice *
+hp_read(HpHostCheck *hc, const HpHostdev *hd, const HpPciAddress *addr, const GError **ret_error)
+{
+	const HpPciDevice *dev = hp_host_view_device(hc->view, addr, ret_error);
+	gint64 key = (gint64)hp_pci_address_key(addr);
+
+	if (dev != NULL && g_hash_table_size(dev->malformed) > 0 && !g_hash_table_contains(hc->touched, &key)) {
+		HpMalformed *m = g_new0(HpMalformed, 1);
+		g_hash_table_add(hc->touched, g_memdup2(&key, sizeof(key)));
+		m->dev = dev;
+		m->hd = hd;
+		g_ptr_array_add(hc->malformed, m);
+	}
+	return dev;
+}
 
 
 static const HpHostdev *
@@ -42,7 +79,11 @@ hp_check_driver_vfio(HpHostCheck *hc, const HpHostdev *hd, const HpPciDevice *de
 
 	if (dev->driver != NULL && g_strcmp0(dev->driver, "vfio-pci") != 0 && !dev->has_vfio_dev)
 		hc->wants_modalias = TRUE;
-	if (cls == HP_VFIO_NO) {
+	if (dev->driver_unknown) {
+		hp_diag_list_add(hc->diags, HP_RULE_MANAGED_NO_NOT_BOUND, &hd->span, &dev->addr,
+				 "%s is managed='no' but its driver link cannot be read%s, so it is not known to be on a VFIO driver; fix the host tree, or check on the host that it is bound to vfio-pci (or its variant driver), or set managed='yes'",
+				 desc, note);
+	} else if (cls == HP_VFIO_NO) {
 		hp_diag_list_add(hc->diags, HP_RULE_MANAGED_NO_NOT_BOUND, &hd->span, &dev->addr,
 				 "%s is managed='no' but %s a VFIO driver%s; bind it to vfio-pci (or its variant driver) before the domain starts, e.g. driverctl set-override %s vfio-pci, or set managed='yes'",
 				 desc, dev->driver != NULL ? "is not bound to" : "has no driver, not even", note, dev->bdf);
@@ -53,42 +94,56 @@ hp_check_driver_vfio(HpHostCheck *hc, const HpHostdev *hd, const HpPciDevice *de
 	}
 }
 
+/* The IOMMU is off, or the group link cannot be read. */
+static void
+hp_check_iommu(HpHostCheck *hc, const HpHostdev *hd, const HpPciDevice *dev)
+{
+	g_autofree gchar *desc = hp_host_view_describe(hc->view, dev);
+	g_autofree gchar *note = hp_problems_note(dev, "iommu_group");
+
+	if (dev->iommu_group_unknown)
+		hp_diag_list_add(hc->diags, HP_RULE_IOMMU_MISSING, &hd->span, &hd->source,
+				 "%s has an iommu_group link that cannot be read%s, so its IOMMU group is unknown and VFIO cannot be shown to take it; fix the host tree, or check the group on the host itself",
+				 desc, note);
+	else
+		hp_diag_list_add(hc->diags, HP_RULE_IOMMU_MISSING, &hd->span, &hd->source,
+				 "%s has no IOMMU group%s, so VFIO cannot assign it: the IOMMU is off or unsupported; enable VT-d (Intel) or AMD-Vi (AMD) in the firmware, and on Intel boot with intel_iommu=on; on AMD the IOMMU is on once the firmware enables it (check that neither amd_iommu=off nor iommu=off is on the kernel command line)",
+				 desc, note);
+}
+
 static void
 hp_check_device(HpHostCheck *hc, const HpHostdev *hd)
 {
 	const GError *error = NULL;
-	const HpPciDevice *dev = hp_host_view_device(hc->view, &hd->source, &error);
+	const HpPciDevice *dev = hp_read(hc, hd, &hd->source, &error);
 	gchar bdf[HP_PCI_ADDRESS_STRLEN];
 
 	hp_pci_address_to_string(&hd->source, bdf);
 	if (dev == NULL) {
+		const gchar *root = hp_host_get_root(hp_host_view_get_host(hc->view));
+		g_autofree gchar *shown = hp_echo(g_strcmp0(root, "/") == 0 ? "" : root);
 		if (g_error_matches(error, HP_ERROR, HP_ERROR_NOT_FOUND))
 			hp_diag_list_add(hc->diags, HP_RULE_HOST_DEVICE_NOT_FOUND, &hd->source_span, &hd->source,
 					 "host PCI device %s does not exist on this host (no %s/sys/bus/pci/devices/%s); check the address with 'lspci -D', or remove this <%s>",
-					 bdf, g_strcmp0(hp_host_get_root(hp_host_view_get_host(hc->view)), "/") == 0 ? "" : hp_host_get_root(hp_host_view_get_host(hc->view)),
-					 bdf, hp_hostdev_element_name(hd));
+					 bdf, shown, bdf, hp_hostdev_element_name(hd));
 		else
 			hp_diag_list_add(hc->diags, HP_RULE_HOST_DEVICE_NOT_FOUND, &hd->source_span, &hd->source,
 					 "host PCI device %s cannot be read: %s; fix the host tree, or remove this <%s>",
 					 bdf, error != NULL ? error->message : "unknown error", hp_hostdev_element_name(hd));
 		return;
 	}
-	if (dev->iommu_group < 0) {
-		g_autofree gchar *desc = hp_host_view_describe(hc->view, dev);
-		g_autofree gchar *note = hp_problems_note(dev, "iommu_group");
-		hp_diag_list_add(hc->diags, HP_RULE_IOMMU_MISSING, &hd->span, &hd->source,
-				 "%s has no IOMMU group%s, so VFIO cannot assign it: the IOMMU is off or unsupported; enable VT-d/AMD-Vi in the firmware and boot with intel_iommu=on (Intel) or amd_iommu=on (AMD)",
-				 desc, note);
-	}
+	if (dev->iommu_group < 0)
+		hp_check_iommu(hc, hd, dev);
 	if (!hd->managed)
 		hp_check_driver_vfio(hc, hd, dev);
 	else if (hd->driver_model == NULL)
 		hc->wants_modalias = TRUE; /* the plan chooses a variant driver for it */
 	if (hd->driver_model != NULL && !hp_host_view_has_driver_or_module(hc->view, hd->driver_model)) {
+		g_autofree gchar *model = hp_echo(hd->driver_model);
 		hc->wants_modalias = TRUE;
 		hp_diag_list_add(hc->diags, HP_RULE_VARIANT_DRIVER_UNKNOWN, &hd->model_span, &hd->source,
 				 "<driver model='%s'/> of %s names no PCI driver (sys/bus/pci/drivers) and no module (sys/module, modules.alias) this host has; install the module, fix the name, or remove model= to let the host's modules.alias choose",
-				 hd->driver_model, bdf);
+				 model, bdf);
 	}
 }
 
@@ -96,7 +151,7 @@ hp_check_device(HpHostCheck *hc, const HpHostdev *hd)
 static void
 hp_check_slot(HpHostCheck *hc, const HpHostdev *hd)
 {
-	const HpPciDevice *self = hp_host_view_device(hc->view, &hd->source, NULL);
+	const HpPciDevice *self = hp_read(hc, hd, &hd->source, NULL);
 	const HpPciDevice *fn0;
 	g_autoptr(GPtrArray) siblings = g_ptr_array_new();
 	HpPciAddress a = hd->source;
@@ -108,12 +163,12 @@ hp_check_slot(HpHostCheck *hc, const HpHostdev *hd)
 	for (guint f = 0; f < 8; f++) {
 		const HpPciDevice *sib;
 		a.function = f;
-		sib = hp_host_view_device(hc->view, &a, NULL);
+		sib = hp_read(hc, hd, &a, NULL);
 		if (sib != NULL && !sib->is_vf)
 			g_ptr_array_add(siblings, (gpointer)sib);
 	}
 	a.function = 0;
-	fn0 = hp_host_view_device(hc->view, &a, NULL);
+	fn0 = hp_read(hc, hd, &a, NULL);
 	if (self->is_vf)
 		multifunction = FALSE; /* an SR-IOV VF is never part of a multifunction device */
 	else if (fn0 != NULL && !fn0->is_vf)
@@ -136,13 +191,8 @@ hp_check_slot(HpHostCheck *hc, const HpHostdev *hd)
 	}
 	config_note = hp_problems_note(fn0, "config");
 	/* report each missing function once, at the first declared function of the slot */
-	for (guint i = 0; i < hc->domain->hostdevs->len; i++) {
-		const HpHostdev *other = g_ptr_array_index(hc->domain->hostdevs, i);
-		if (other == hd)
-			break;
-		if (other->source_valid && hp_pci_address_same_slot(&other->source, &hd->source))
-			return;
-	}
+	if (g_hash_table_lookup(hc->slot_first, &(gint64){hp_slot_key(&hd->source)}) != hd)
+		return;
 	for (guint i = 0; i < siblings->len; i++) {
 		const HpPciDevice *sib = g_ptr_array_index(siblings, i);
 		g_autofree gchar *desc = NULL;
@@ -156,7 +206,7 @@ hp_check_slot(HpHostCheck *hc, const HpHostdev *hd)
 					 sib->addr.domain, sib->addr.bus, sib->addr.slot, desc, sib->bdf);
 		else
 			hp_diag_list_add(hc->diags, HP_RULE_MULTIFUNCTION_INCOMPLETE, &hd->span, &sib->addr,
-					 "host device %04x:%02x:%02x counts as multifunction (the config of its function 0 cannot be read%s, and the slot has %u functions that are not SR-IOV VFs) and its function %s is not declared; declare %s with assigned='no', or assign it (if these are VFs whose physfn links are missing from the tree, check on the host itself)",
+					 "host device %04x:%02x:%02x counts as multifunction because the config of its function 0 cannot be read%s and the slot holds %u functions without a physfn link; its function %s is not declared: declare %s with assigned='no', or assign it. If these functions are SR-IOV VFs, their physfn links are missing from the host tree: check on the host itself, or capture the tree again",
 					 sib->addr.domain, sib->addr.bus, sib->addr.slot, config_note, siblings->len, desc, sib->bdf);
 	}
 }
@@ -172,34 +222,132 @@ hp_check_group(HpHostCheck *hc, const HpHostdev *hd, GHashTable *groups_done)
 	members = hp_host_view_group_members(hc->view, dev->iommu_group);
 	for (guint i = 0; i < members->len; i++) {
 		const HpPciAddress *addr = &g_array_index(members, HpPciAddress, i);
+		gint64 key = (gint64)hp_pci_address_key(addr);
 		const HpPciDevice *m;
 		g_autofree gchar *desc = NULL;
 		g_autofree gchar *note = NULL;
 		HpVfioClass cls;
 
-		gint64 key = (gint64)hp_pci_address_key(addr);
 		/* a function already reported missing from its multifunction device */
 		if (hp_declared(hc, addr) != NULL || g_hash_table_contains(hc->missing, &key))
 			continue;
-		m = hp_host_view_device(hc->view, addr, NULL);
+		m = hp_read(hc, hd, addr, NULL);
 		if (m == NULL)
 			continue; /* listed in the group but gone: nothing holds it */
-		if (m->driver == NULL || g_strcmp0(m->driver, "pci-stub") == 0 || hp_pci_device_is_bridge(m))
+		if ((m->driver == NULL && !m->driver_unknown) || g_strcmp0(m->driver, "pci-stub") == 0 ||
+		    hp_pci_device_is_bridge(m))
 			continue;
+		desc = hp_host_view_describe(hc->view, m);
+		note = hp_problems_note(m, "driver");
+		if (m->driver_unknown) {
+			hp_diag_list_add(hc->diags, HP_RULE_IOMMU_GROUP_NOT_VIABLE, &hd->span, addr,
+					 "IOMMU group %d of %s also holds %s%s, which the domain does not declare: its driver link cannot be read, so it may be bound to a driver that keeps VFIO from the group; declare %s (assigned='no' keeps it from the guest), or fix the host tree",
+					 dev->iommu_group, dev->bdf, desc, note, m->bdf);
+			continue;
+		}
 		if (g_strcmp0(m->driver, "vfio-pci") != 0 && !m->has_vfio_dev)
 			hc->wants_modalias = TRUE;
 		cls = hp_host_view_classify(hc->view, m);
-		desc = hp_host_view_describe(hc->view, m);
 		if (cls == HP_VFIO_BY_NAME)
 			hp_diag_list_add(hc->diags, HP_RULE_VFIO_DRIVER_BY_NAME, &hd->span, addr,
 					 "IOMMU group %d member %s is taken to be on a VFIO driver only because the name '%s' contains \"vfio\"; check that it really is one",
 					 dev->iommu_group, desc, m->driver);
 		if (cls != HP_VFIO_NO)
 			continue;
-		note = hp_problems_note(m, "driver");
 		hp_diag_list_add(hc->diags, HP_RULE_IOMMU_GROUP_NOT_VIABLE, &hd->span, addr,
 				 "IOMMU group %d of %s also holds %s%s, which the domain does not declare; VFIO needs the whole group: declare %s (assigned='no' keeps it from the guest), or unbind it from %s",
 				 dev->iommu_group, dev->bdf, desc, note, m->bdf, m->driver);
+	}
+}
+
+/* What the check assumes in place of a garbled attribute. */
+static const gchar *
+hp_assumed(const gchar *attr)
+{
+	static const struct {
+		const gchar *attr, *assumed;
+	} table[] = {
+	    {"vendor", "the device's IDs are taken as unknown"},
+	    {"device", "the device's IDs are taken as unknown"},
+	    {"subsystem_vendor", "its subsystem IDs are taken as unknown"},
+	    {"subsystem_device", "its subsystem IDs are taken as unknown"},
+	    {"class", "its class is taken as unknown"},
+	    {"modalias", "no variant driver is chosen from it"},
+	    {"config", "its header type is unknown, so multifunction is judged from the functions present"},
+	    {"driver", "its driver is taken as unknown, one that may hold the device"},
+	    {"iommu_group", "its IOMMU group is taken as unknown"},
+	    {"physfn", "it is taken as no SR-IOV VF"},
+	};
+	for (guint i = 0; i < G_N_ELEMENTS(table); i++) {
+		if (g_strcmp0(table[i].attr, attr) == 0)
+			return table[i].assumed;
+	}
+	return "it is ignored";
+}
+
+static gint
+hp_cmp_strv(gconstpointer a, gconstpointer b, gpointer user_data)
+{
+	return strcmp(*(const gchar *const *)a, *(const gchar *const *)b);
+}
+
+static void
+hp_report_malformed_devices(HpHostCheck *hc)
+{
+	for (guint i = 0; i < hc->malformed->len; i++) {
+		const HpMalformed *m = g_ptr_array_index(hc->malformed, i);
+		g_autofree const gchar **attrs = (const gchar **)g_hash_table_get_keys_as_array(m->dev->malformed, NULL);
+		guint n = g_strv_length((gchar **)attrs);
+
+		g_qsort_with_data(attrs, (gint)n, sizeof(gchar *), hp_cmp_strv, NULL);
+		for (guint j = 0; j < n; j++) {
+			const gchar *what = g_hash_table_lookup(m->dev->malformed, attrs[j]);
+			hp_diag_list_add(hc->diags, HP_RULE_HOST_FILE_MALFORMED, &m->hd->span, &m->dev->addr,
+					 "garbled host file: %s; %s; fix the host tree (or capture it again)", what,
+					 hp_assumed(attrs[j]));
+		}
+	}
+}
+
+/* modules.alias: missing, refused, or with lines that are ignored. */
+static void
+hp_report_modalias(HpHostCheck *hc, const HpHostdev *first)
+{
+	const HpHost *host = hp_host_view_get_host(hc->view);
+	const GError *error = NULL;
+	const HpModAlias *ma = hp_host_view_modalias(hc->view, &error);
+	g_autofree gchar *release = hp_echo(hp_host_get_kernel_release(host) != NULL ? hp_host_get_kernel_release(host) : "(unknown)");
+
+	if (ma == NULL && g_error_matches(error, HP_ERROR, HP_ERROR_INVALID_DATA)) {
+		hp_diag_list_add(hc->diags, HP_RULE_HOST_FILE_MALFORMED, &first->span, NULL,
+				 "host file lib/modules/%s/modules.alias is refused: %s; VFIO variant drivers cannot be chosen or recognised and the generic vfio-pci is assumed; regenerate it with depmod",
+				 release, error->message);
+	} else if (ma == NULL) {
+		hp_diag_list_add(hc->diags, HP_RULE_MODULES_ALIAS_MISSING, &first->span, NULL,
+				 "no modules.alias for kernel %s (%s), so VFIO variant drivers cannot be chosen or recognised and the generic vfio-pci is assumed; give the target's release with --kernel-release, or run depmod",
+				 release, error != NULL ? error->message : "not found");
+	} else if (ma->malformed > 0) {
+		hp_diag_list_add(hc->diags, HP_RULE_HOST_FILE_MALFORMED, &first->span, NULL,
+				 "host file lib/modules/%s/modules.alias:%u: %u line%s not 'alias PATTERN MODULE' with a kernel module name (the first is line %u); %s ignored, no driver is taken from %s; regenerate the file with depmod",
+				 release, ma->first_malformed_line, ma->malformed, ma->malformed == 1 ? " is" : "s are",
+				 ma->first_malformed_line, ma->malformed == 1 ? "it is" : "they are",
+				 ma->malformed == 1 ? "it" : "them");
+	}
+}
+
+/* Names met while resolving drivers and modules that no kernel name can be. */
+static void
+hp_report_view_problems(HpHostCheck *hc, const HpHostdev *first)
+{
+	g_autoptr(GPtrArray) problems = hp_host_view_steal_problems(hc->view);
+	g_autoptr(GHashTable) seen = g_hash_table_new(g_str_hash, g_str_equal);
+
+	for (guint i = 0; i < problems->len; i++) {
+		const HpHostProblem *p = g_ptr_array_index(problems, i);
+		if (!g_hash_table_add(seen, p->file))
+			continue;
+		hp_diag_list_add(hc->diags, HP_RULE_HOST_FILE_MALFORMED, &first->span, NULL,
+				 "garbled host file: %s; fix the host tree (or capture it again)", p->message);
 	}
 }
 
@@ -211,27 +359,43 @@ hp_check_group(HpHostCheck *hc, const HpHostdev *hd, GHashTable *groups_done)
  * @diags: findings go here
  *
  * Runs every host rule of the contract on the domain's PCI host devices.
+ * Host files found garbled on the way are host-file-malformed findings: a
+ * device's files at the element of the declared device whose check read
+ * them, modules.alias and the drivers' and modules' names at the first
+ * declared device (the file has no place in the domain; that element is the
+ * first that made the host be read). Linear in the declared devices: the
+ * declared addresses and the first device of each slot are indexed.
  */
 void
 hp_host_rules_check(HpHostView *view, const HpDocument *hdoc, const HpDomain *domain, HpDiagList *diags)
 {
-	HpHostCheck hc = {view, hdoc, domain, diags, NULL, NULL, FALSE};
+	HpHostCheck hc = {.view = view, .hdoc = hdoc, .domain = domain, .diags = diags};
 	g_autoptr(GHashTable) groups_done = g_hash_table_new(g_direct_hash, g_direct_equal);
-	g_autoptr(GArray) keys = g_array_sized_new(FALSE, FALSE, sizeof(gint64), domain->hostdevs->len);
+	g_autoptr(GArray) keys = g_array_sized_new(FALSE, FALSE, sizeof(gint64), domain->hostdevs->len * 2);
 	const HpHostdev *first = NULL;
 
+	g_ptr_array_unref(hp_host_view_steal_problems(view)); /* an earlier user's */
 	hc.declared = g_hash_table_new(g_int64_hash, g_int64_equal);
+	hc.slot_first = g_hash_table_new(g_int64_hash, g_int64_equal);
 	hc.missing = g_hash_table_new_full(g_int64_hash, g_int64_equal, g_free, NULL);
+	hc.touched = g_hash_table_new_full(g_int64_hash, g_int64_equal, g_free, NULL);
+	hc.malformed = g_ptr_array_new_with_free_func(g_free);
+	/* the keys live in one array sized once: the tables point into it */
 	for (guint i = 0; i < domain->hostdevs->len; i++) {
 		const HpHostdev *hd = g_ptr_array_index(domain->hostdevs, i);
 		gint64 key = (gint64)hp_pci_address_key(&hd->source);
+		gint64 slot = hp_slot_key(&hd->source);
 		g_array_append_val(keys, key);
+		g_array_append_val(keys, slot);
 	}
 	for (guint i = 0; i < domain->hostdevs->len; i++) {
 		const HpHostdev *hd = g_ptr_array_index(domain->hostdevs, i);
-		if (hd->source_valid && hd->source_node != NULL &&
-		    !g_hash_table_contains(hc.declared, &g_array_index(keys, gint64, i)))
-			g_hash_table_insert(hc.declared, &g_array_index(keys, gint64, i), (gpointer)hd);
+		if (!hd->source_valid || hd->source_node == NULL)
+			continue;
+		if (!g_hash_table_contains(hc.declared, &g_array_index(keys, gint64, 2 * i)))
+			g_hash_table_insert(hc.declared, &g_array_index(keys, gint64, 2 * i), (gpointer)hd);
+		if (!g_hash_table_contains(hc.slot_first, &g_array_index(keys, gint64, 2 * i + 1)))
+			g_hash_table_insert(hc.slot_first, &g_array_index(keys, gint64, 2 * i + 1), (gpointer)hd);
 	}
 	for (guint i = 0; i < domain->hostdevs->len; i++) {
 		const HpHostdev *hd = g_ptr_array_index(domain->hostdevs, i);
@@ -247,17 +411,16 @@ hp_host_rules_check(HpHostView *view, const HpDocument *hdoc, const HpDomain *do
 		if (hd->source_valid && hd->source_node != NULL)
 			hp_check_group(&hc, hd, groups_done);
 	}
-	if (hc.wants_modalias && first != NULL) {
-		const GError *error = NULL;
-		if (hp_host_view_modalias(view, &error) == NULL) {
-			hp_diag_list_add(diags, HP_RULE_MODULES_ALIAS_MISSING, &first->span, NULL,
-					 "no modules.alias for kernel %s (%s), so VFIO variant drivers cannot be chosen or recognised and the generic vfio-pci is assumed; give the target's release with --kernel-release, or run depmod",
-					 hp_host_get_kernel_release(hp_host_view_get_host(view)) != NULL ? hp_host_get_kernel_release(hp_host_view_get_host(view)) : "(unknown)",
-					 error != NULL ? error->message : "not found");
-		}
-	}
+	hp_report_malformed_devices(&hc);
+	if (hc.wants_modalias && first != NULL)
+		hp_report_modalias(&hc, first);
+	if (first != NULL)
+		hp_report_view_problems(&hc, first);
 	g_hash_table_unref(hc.declared);
+	g_hash_table_unref(hc.slot_first);
 	g_hash_table_unref(hc.missing);
+	g_hash_table_unref(hc.touched);
+	g_ptr_array_unref(hc.malformed);
 }
 
 /* One note: the host rules did not run, and why. */

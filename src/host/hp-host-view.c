@@ -3,6 +3,7 @@
 
 #include <string.h>
 
+#include "hp-diag.h"
 #include "hp-error.h"
 
 typedef struct {
@@ -11,14 +12,13 @@ typedef struct {
 } HpDeviceEntry;
 
 struct _HpHostView {
-	HpHost *host;              /* owned */
+	HpHostData *data;          /* a reference */
+	const HpHost *host;        /* the data's */
 	GHashTable *devices;       /* address key -> HpDeviceEntry */
-	gboolean modalias_tried;
-	HpModAlias *modalias;
-	GError *modalias_error;
-	gboolean ids_tried;
-	HpPciIds *ids;
+	HpHostLoaded *modalias;    /* the version this view uses, once asked for */
+	HpHostLoaded *ids;
 	GHashTable *links_by_group; /* group -> GArray of addresses, for trees without iommu_groups/ */
+	GPtrArray *problems;       /* of HpHostProblem */
 };
 
 static void
@@ -30,14 +30,43 @@ hp_device_entry_free(gpointer data)
 	g_free(entry);
 }
 
-/* Takes @host. */
+static void
+hp_host_problem_free(gpointer data)
+{
+	HpHostProblem *problem = data;
+	g_free(problem->file);
+	g_free(problem->message);
+	g_free(problem);
+}
+
+/**
+ * hp_host_view_new_for_data:
+ * @data: the host's long-lived data (a reference is taken)
+ *
+ * Returns: (transfer full): a view for one check.
+ */
+HpHostView *
+hp_host_view_new_for_data(HpHostData *data)
+{
+	HpHostView *view = g_new0(HpHostView, 1);
+	view->data = hp_host_data_ref(data);
+	view->host = hp_host_data_get_host(data);
+	view->devices = g_hash_table_new_full(g_int64_hash, g_int64_equal, g_free, hp_device_entry_free);
+	view->problems = g_ptr_array_new_with_free_func(hp_host_problem_free);
+	return view;
+}
+
+/**
+ * hp_host_view_new:
+ * @host: (transfer full): the host
+ *
+ * A view with data of its own: for a command that checks once.
+ */
 HpHostView *
 hp_host_view_new(HpHost *host)
 {
-	HpHostView *view = g_new0(HpHostView, 1);
-	view->host = host;
-	view->devices = g_hash_table_new_full(g_int64_hash, g_int64_equal, g_free, hp_device_entry_free);
-	return view;
+	g_autoptr(HpHostData) data = hp_host_data_new(host);
+	return hp_host_view_new_for_data(data);
 }
 
 void
@@ -45,13 +74,13 @@ hp_host_view_free(HpHostView *view)
 {
 	if (view == NULL)
 		return;
-	hp_host_free(view->host);
 	g_hash_table_unref(view->devices);
-	hp_modalias_free(view->modalias);
-	g_clear_error(&view->modalias_error);
-	hp_pci_ids_free(view->ids);
+	g_clear_pointer(&view->modalias, hp_host_loaded_unref);
+	g_clear_pointer(&view->ids, hp_host_loaded_unref);
 	if (view->links_by_group != NULL)
 		g_hash_table_unref(view->links_by_group);
+	g_ptr_array_unref(view->problems);
+	hp_host_data_unref(view->data);
 	g_free(view);
 }
 
@@ -61,11 +90,48 @@ hp_host_view_get_host(const HpHostView *view)
 	return view->host;
 }
 
+HpHostData *
+hp_host_view_get_data(const HpHostView *view)
+{
+	return view->data;
+}
+
 /* The host has a PCI sysfs at all. */
 gboolean
 hp_host_view_has_pci(const HpHostView *view)
 {
-	return hp_host_exists(view->host, "sys/bus/pci/devices");
+	return hp_host_has_pci(view->host, NULL);
+}
+
+static void
+hp_host_view_problem(HpHostView *view, const gchar *file, const gchar *fmt, ...) G_GNUC_PRINTF(3, 4);
+
+static void
+hp_host_view_problem(HpHostView *view, const gchar *file, const gchar *fmt, ...)
+{
+	HpHostProblem *problem = g_new0(HpHostProblem, 1);
+	va_list args;
+	va_start(args, fmt);
+	problem->file = g_strdup(file);
+	problem->message = g_strdup_vprintf(fmt, args);
+	va_end(args);
+	g_ptr_array_add(view->problems, problem);
+}
+
+/**
+ * hp_host_view_steal_problems:
+ *
+ * The garbled host files met since the last call (names that no driver or
+ * module can have), for the host rules to report.
+ *
+ * Returns: (transfer full) (element-type HpHostProblem): them, in order.
+ */
+GPtrArray *
+hp_host_view_steal_problems(HpHostView *view)
+{
+	GPtrArray *ret = view->problems;
+	view->problems = g_ptr_array_new_with_free_func(hp_host_problem_free);
+	return ret;
 }
 
 /**
@@ -89,24 +155,21 @@ hp_host_view_device(HpHostView *view, const HpPciAddress *addr, const GError **r
 	return entry->dev;
 }
 
-/* modules.alias for the host's release, read at most once per view. */
+/* modules.alias for the host's release: the version current when this view
+ * first asked, kept for the rest of it. */
 const HpModAlias *
 hp_host_view_modalias(HpHostView *view, const GError **ret_error)
 {
-	if (!view->modalias_tried) {
-		view->modalias_tried = TRUE;
-		view->modalias = hp_modalias_load(view->host, &view->modalias_error);
-	}
-	if (ret_error != NULL)
-		*ret_error = view->modalias_error;
-	return view->modalias;
+	if (view->modalias == NULL)
+		view->modalias = hp_host_data_modalias(view->data);
+	return hp_host_loaded_get(view->modalias, ret_error);
 }
 
 /* modules.alias if something has needed it so far, without reading it */
 const HpModAlias *
 hp_host_view_modalias_if_read(const HpHostView *view)
 {
-	return view->modalias;
+	return view->modalias != NULL ? hp_host_loaded_get(view->modalias, NULL) : NULL;
 }
 
 /* "0001:09:00.2 (Broadcom NetXtreme BCM5719 …, bound to tg3)" */
@@ -116,14 +179,14 @@ hp_host_view_describe(HpHostView *view, const HpPciDevice *dev)
 	g_autofree gchar *name = NULL;
 	g_autofree gchar *driver = NULL;
 
-	if (!view->ids_tried) {
-		view->ids_tried = TRUE;
-		if (hp_host_get_pci_ids(view->host) != NULL)
-			view->ids = hp_pci_ids_load(hp_host_get_pci_ids(view->host), NULL);
-	}
+	if (view->ids == NULL)
+		view->ids = hp_host_data_pci_ids(view->data);
 	if (dev->ids_known)
-		name = hp_pci_ids_describe(view->ids, dev->vendor, dev->device);
-	driver = dev->driver != NULL ? g_strdup_printf("bound to %s", dev->driver) : g_strdup("no driver");
+		name = hp_pci_ids_describe(hp_host_loaded_get(view->ids, NULL), dev->vendor, dev->device);
+	if (dev->driver != NULL)
+		driver = g_strdup_printf("bound to %s", dev->driver);
+	else
+		driver = g_strdup(dev->driver_unknown ? "on a driver that cannot be read" : "no driver");
 	if (name != NULL)
 		return g_strdup_printf("%s (%s, %s)", dev->bdf, name, driver);
 	return g_strdup_printf("%s (%s)", dev->bdf, driver);
@@ -198,7 +261,13 @@ gchar *
 hp_host_view_driver_module(HpHostView *view, const gchar *driver)
 {
 	g_autofree gchar *rel = g_strdup_printf("sys/bus/pci/drivers/%s/module", driver);
-	gchar *module = strchr(driver, '/') == NULL ? hp_host_link_name(view->host, rel, NULL) : NULL;
+	gchar *module = hp_host_name_is_valid(driver) ? hp_host_link_name(view->host, rel, NULL) : NULL;
+	if (module != NULL && !hp_host_name_is_valid(module)) {
+		g_autofree gchar *shown = hp_echo(module);
+		hp_host_view_problem(view, rel, "%s leads to '%s', which is not a kernel module name; the module is taken to be named as its driver",
+				     rel, shown);
+		g_clear_pointer(&module, g_free);
+	}
 	return module != NULL ? module : hp_modalias_module_name(driver);
 }
 
@@ -245,7 +314,7 @@ static gboolean
 hp_host_view_driver_exists(HpHostView *view, const gchar *name)
 {
 	g_autofree gchar *rel = g_strdup_printf("sys/bus/pci/drivers/%s", name);
-	return strchr(name, '/') == NULL && hp_host_exists(view->host, rel);
+	return hp_host_name_is_valid(name) && hp_host_exists(view->host, rel);
 }
 
 /**
@@ -273,7 +342,7 @@ hp_host_view_resolve_driver(HpHostView *view, const gchar *name, gchar **ret_dri
 	g_autoptr(GPtrArray) entries = NULL;
 	const HpModAlias *ma;
 
-	if (strchr(name, '/') != NULL || name[0] == '.' || name[0] == '\0')
+	if (!hp_host_name_is_valid(name))
 		return FALSE;
 	g_strdelimit(dash, "_", '-');
 	if (hp_host_view_driver_exists(view, name) || hp_host_view_driver_exists(view, under) ||
@@ -290,7 +359,11 @@ hp_host_view_resolve_driver(HpHostView *view, const gchar *name, gchar **ret_dri
 	entries = hp_host_list_dir(view->host, mod_rel, NULL);
 	for (guint i = 0; entries != NULL && i < entries->len; i++) {
 		const gchar *entry = g_ptr_array_index(entries, i);
-		if (g_str_has_prefix(entry, "pci:") && entry[4] != '\0') {
+		if (g_str_has_prefix(entry, "pci:") && !hp_host_name_is_valid(entry + 4)) {
+			g_autofree gchar *shown = hp_echo(entry);
+			hp_host_view_problem(view, mod_rel, "%s holds '%s', which is not 'pci:' and a kernel driver name; it is not taken as the module's driver",
+					     mod_rel, shown);
+		} else if (g_str_has_prefix(entry, "pci:")) {
 			*ret_driver = g_strdup(entry + 4);
 			*ret_module = g_strdup(under);
 			*ret_loaded = TRUE;

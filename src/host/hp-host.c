@@ -1,26 +1,21 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-#include "hp-host.h"
+#include "hp-host-private.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
+#include "hp-diag.h"
 #include "hp-error.h"
-
-#define HP_HOST_MAX_LINKS 40
-
-struct _HpHost {
-	gchar *root; /* absolute, no trailing slash except for "/" itself */
-	gchar *kernel_release;
-	gchar *pci_ids;
-};
 
 /**
  * hp_host_new:
  * @root: the host's root directory: `/` for this machine
  * @kernel_release: (nullable): the release whose lib/modules/REL to read
+ *
+ * Opens @root once: every later read starts from that descriptor.
  *
  * Returns: (transfer full) (nullable): the context, or %NULL with @error
  * when @root is not a readable directory.
@@ -33,6 +28,7 @@ hp_host_new(const gchar *root, const gchar *kernel_release, GError **error)
 	char *real;
 
 	g_return_val_if_fail(root != NULL, NULL);
+	host->root_fd = -1;
 	abs = g_canonicalize_filename(root, NULL);
 	real = realpath(abs, NULL);
 	if (real == NULL) {
@@ -42,7 +38,9 @@ hp_host_new(const gchar *root, const gchar *kernel_release, GError **error)
 	}
 	host->root = g_strdup(real);
 	free(real);
-	if (!g_file_test(host->root, G_FILE_TEST_IS_DIR) || access(host->root, R_OK | X_OK) != 0) {
+	host->slash = strcmp(host->root, "/") == 0;
+	host->root_fd = open(host->root, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (host->root_fd < 0 || access(host->root, R_OK | X_OK) != 0) {
 		g_set_error(error, HP_ERROR, HP_ERROR_READ, "host root %s is not a readable directory", root);
 		return NULL;
 	}
@@ -55,6 +53,8 @@ hp_host_free(HpHost *host)
 {
 	if (host == NULL)
 		return;
+	if (host->root_fd >= 0)
+		close(host->root_fd);
 	g_free(host->root);
 	g_free(host->kernel_release);
 	g_free(host->pci_ids);
@@ -73,7 +73,8 @@ hp_host_get_kernel_release(const HpHost *host)
 	return host->kernel_release;
 }
 
-/* The pci.ids database to name devices with; NULL: devices go unnamed. */
+/* The pci.ids database to name devices with; NULL: devices go unnamed. It is
+ * the tool's own file, not the host's: it is read as it is named. */
 void
 hp_host_set_pci_ids(HpHost *host, const gchar *path)
 {
@@ -87,44 +88,80 @@ hp_host_get_pci_ids(const HpHost *host)
 	return host->pci_ids;
 }
 
-static gboolean
-hp_host_is_slash(const HpHost *host)
+/**
+ * hp_host_set_use_openat2:
+ * @use: %FALSE to resolve every path with the walk, as on a kernel without
+ *   openat2 (tests run both ways)
+ */
+void
+hp_host_set_use_openat2(HpHost *host, gboolean use)
 {
-	return g_strcmp0(host->root, "/") == 0;
+	g_atomic_int_set(&host->no_openat2, use ? 0 : 1);
 }
 
-static gchar *
-hp_host_join(const HpHost *host, GPtrArray *parts)
+/**
+ * hp_host_has_pci:
+ *
+ * Whether the tree has a PCI sysfs (`sys/bus/pci/devices`) at all. A `--root`
+ * without one is not a host tree: say so once, instead of "not found" for
+ * every device.
+ *
+ * Returns: %TRUE, or %FALSE with @error (HP_ERROR_NOT_FOUND) saying what
+ * the root lacks.
+ */
+gboolean
+hp_host_has_pci(const HpHost *host, GError **error)
 {
-	GString *out = g_string_new(hp_host_is_slash(host) ? "" : host->root);
-	for (guint i = 0; i < parts->len; i++) {
-		g_string_append_c(out, '/');
-		g_string_append(out, g_ptr_array_index(parts, i));
+	HpHostNode node;
+	g_autoptr(GError) local = NULL;
+	gboolean ok;
+
+	if (!hp_host_lookup(host, "sys/bus/pci/devices", 0, &node, &local)) {
+		g_set_error(error, HP_ERROR, HP_ERROR_NOT_FOUND,
+			    "%s has no sys/bus/pci/devices (%s): it is not the root of a host's tree", host->root,
+			    local->message);
+		return FALSE;
 	}
-	if (out->len == 0)
-		g_string_append_c(out, '/');
-	return g_string_free(out, FALSE);
+	ok = S_ISDIR(node.st.st_mode);
+	hp_host_node_clear(&node);
+	if (!ok)
+		g_set_error(error, HP_ERROR, HP_ERROR_NOT_FOUND,
+			    "%s has no sys/bus/pci/devices directory: it is not the root of a host's tree", host->root);
+	return ok;
 }
 
-/* Pushes the components of @path onto the front of the work queue. */
-static void
-hp_host_queue_path(GQueue *todo, const gchar *path)
+/**
+ * hp_host_name_is_valid:
+ * @name: (nullable): a module or driver name read from a host
+ *
+ * What a kernel module or driver name can be: `[A-Za-z0-9_.-]`, 1 to 64
+ * characters (SPEC section 8), and not starting with '.' or '-', so that it
+ * is never a path step or an option. Anything else never reaches a plan.
+ */
+gboolean
+hp_host_name_is_valid(const gchar *name)
 {
-	g_auto(GStrv) comps = g_strsplit(path, "/", -1);
-	for (gint i = (gint)g_strv_length(comps) - 1; i >= 0; i--) {
-		if (comps[i][0] == '\0' || g_strcmp0(comps[i], ".") == 0)
-			continue;
-		g_queue_push_head(todo, g_strdup(comps[i]));
+	gsize n;
+
+	if (name == NULL || name[0] == '\0' || name[0] == '.' || name[0] == '-')
+		return FALSE;
+	for (n = 0; name[n] != '\0'; n++) {
+		if (n >= 64 || !(g_ascii_isalnum(name[n]) || name[n] == '_' || name[n] == '.' || name[n] == '-'))
+			return FALSE;
 	}
+	return TRUE;
 }
 
 /**
  * hp_host_resolve:
  * @rel: a path inside the host, such as `sys/bus/pci/devices/0000:01:00.0/driver`
  *
- * Follows every symbolic link itself, component by component, and refuses
- * one that leads out of the root: a `..` above it, or an absolute target
- * when the root is not `/`. A missing last component is not an error here.
+ * Where @rel really is, for messages and for recording a tree: never open
+ * the path this returns (a tree can change after it is resolved); the other
+ * readers here open through the root's descriptor. Links are followed inside
+ * the root; one that leads out of it (a `..` above it, or an absolute target
+ * when the root is not `/`) is refused. A missing component is not an error
+ * here: the rest of the path is taken as written.
  *
  * Returns: (transfer full) (nullable): the real path, with no link left in
  * it; %NULL with @error (HP_ERROR_OUTSIDE_ROOT, or HP_ERROR_READ for a loop).
@@ -132,105 +169,162 @@ hp_host_queue_path(GQueue *todo, const gchar *path)
 gchar *
 hp_host_resolve(const HpHost *host, const gchar *rel, GError **error)
 {
-	g_autoptr(GPtrArray) done = g_ptr_array_new_with_free_func(g_free);
-	GQueue todo = G_QUEUE_INIT;
-	guint links = 0;
+	HpHostNode node;
+	gchar *ret;
 
-	hp_host_queue_path(&todo, rel);
-	while (!g_queue_is_empty(&todo)) {
-		g_autofree gchar *comp = g_queue_pop_head(&todo);
-		g_autofree gchar *path = NULL;
-		g_autofree gchar *target = NULL;
-		struct stat st;
-
-		if (g_strcmp0(comp, "..") == 0) {
-			if (done->len == 0) {
-				g_queue_clear_full(&todo, g_free);
-				g_set_error(error, HP_ERROR, HP_ERROR_OUTSIDE_ROOT,
-					    "%s leads out of the host root %s", rel, host->root);
-				return NULL;
-			}
-			g_ptr_array_remove_index(done, done->len - 1);
-			continue;
-		}
-		g_ptr_array_add(done, g_steal_pointer(&comp));
-		path = hp_host_join(host, done);
-		if (lstat(path, &st) != 0 || !S_ISLNK(st.st_mode))
-			continue; /* missing or not a link: nothing to follow */
-		if (++links > HP_HOST_MAX_LINKS) {
-			g_queue_clear_full(&todo, g_free);
-			g_set_error(error, HP_ERROR, HP_ERROR_READ, "%s: too many levels of symbolic links", rel);
-			return NULL;
-		}
-		target = g_file_read_link(path, NULL);
-		if (target == NULL)
-			continue;
-		g_ptr_array_remove_index(done, done->len - 1);
-		if (g_path_is_absolute(target)) {
-			if (!hp_host_is_slash(host)) {
-				g_queue_clear_full(&todo, g_free);
-				g_set_error(error, HP_ERROR, HP_ERROR_OUTSIDE_ROOT,
-					    "%s is a link to %s, which is outside the host root %s", rel, target,
-					    host->root);
-				return NULL;
-			}
-			g_ptr_array_set_size(done, 0);
-		}
-		hp_host_queue_path(&todo, target);
-	}
-	return hp_host_join(host, done);
+	if (!hp_host_lookup(host, rel, HP_LOOKUP_CANON | HP_LOOKUP_LENIENT, &node, error))
+		return NULL;
+	if (node.canon[0] == '\0')
+		ret = g_strdup(host->root);
+	else
+		ret = host->slash ? g_strconcat("/", node.canon, NULL) : g_strconcat(host->root, "/", node.canon, NULL);
+	hp_host_node_clear(&node);
+	return ret;
 }
 
 gboolean
 hp_host_exists(const HpHost *host, const gchar *rel)
 {
-	g_autofree gchar *path = hp_host_resolve(host, rel, NULL);
-	return path != NULL && g_file_test(path, G_FILE_TEST_EXISTS);
+	HpHostNode node;
+	if (!hp_host_lookup(host, rel, 0, &node, NULL))
+		return FALSE;
+	hp_host_node_clear(&node);
+	return TRUE;
+}
+
+static void
+hp_host_stamp(const struct stat *st, HpHostStamp *ret)
+{
+	ret->dev = st->st_dev;
+	ret->ino = st->st_ino;
+	ret->size = (guint64)st->st_size;
+	ret->mtime_ns = (gint64)st->st_mtim.tv_sec * G_GINT64_CONSTANT(1000000000) + st->st_mtim.tv_nsec;
 }
 
 /**
- * hp_host_read:
- * @max: read at most this many bytes (sysfs attributes are small; a
- *   modules.alias is some megabytes)
+ * hp_host_stat:
+ * @ret_stamp: (out): what identifies this version of the file
  *
- * Returns: %TRUE with the bytes (NUL-terminated) and their count.
+ * Returns: %TRUE when @rel exists inside the root.
  */
 gboolean
-hp_host_read(const HpHost *host, const gchar *rel, gsize max, gchar **ret_data, gsize *ret_len,
-	     GError **error)
+hp_host_stat(const HpHost *host, const gchar *rel, HpHostStamp *ret_stamp, GError **error)
 {
-	g_autofree gchar *path = hp_host_resolve(host, rel, error);
+	HpHostNode node;
+	if (!hp_host_lookup(host, rel, 0, &node, error))
+		return FALSE;
+	hp_host_stamp(&node.st, ret_stamp);
+	hp_host_node_clear(&node);
+	return TRUE;
+}
+
+/* "64 MiB": limits are whole MiB; messages do not depend on the locale */
+static gchar *
+hp_host_size(gsize size)
+{
+	if (size % (1024 * 1024) == 0)
+		return g_strdup_printf("%" G_GSIZE_FORMAT " MiB", size / (1024 * 1024));
+	return g_strdup_printf("%" G_GSIZE_FORMAT " bytes", size);
+}
+
+/*
+ * Reads @rel: at most @max bytes when @refuse is FALSE (the head of a file,
+ * such as the header of `config`); else all of it, refused when it holds
+ * more than @max bytes.
+ */
+static gboolean
+hp_host_read_full(const HpHost *host, const gchar *rel, gsize max, gboolean refuse, gchar **ret_data, gsize *ret_len,
+		  HpHostStamp *ret_stamp, GError **error)
+{
+	g_autofree gchar *shown = hp_echo(rel);
 	g_autoptr(GByteArray) buf = NULL;
-	guint8 chunk[8192];
+	gsize want = refuse ? max + 1 : max;
+	HpHostNode node;
+	struct stat st;
 	gint fd;
 
-	if (path == NULL)
+	if (!hp_host_lookup(host, rel, HP_LOOKUP_PARENT, &node, error))
 		return FALSE;
-	fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK);
-	if (fd < 0) {
-		g_set_error(error, HP_ERROR, errno == ENOENT ? HP_ERROR_NOT_FOUND : HP_ERROR_READ, "%s: %s",
-			    rel, g_strerror(errno));
+	if (S_ISDIR(node.st.st_mode)) {
+		g_set_error(error, HP_ERROR, HP_ERROR_INVALID_DATA, "%s is a directory, not a file", shown);
+		hp_host_node_clear(&node);
 		return FALSE;
 	}
-	buf = g_byte_array_new();
-	while (buf->len < max) {
-		gssize n = read(fd, chunk, MIN(sizeof(chunk), max - buf->len));
+	if (refuse && S_ISREG(node.st.st_mode) && (guint64)node.st.st_size > max) {
+		g_autofree gchar *limit = hp_host_size(max);
+		g_set_error(error, HP_ERROR, HP_ERROR_INVALID_DATA, "%s is over %s, the limit for it; it is not read", shown,
+			    limit);
+		hp_host_node_clear(&node);
+		return FALSE;
+	}
+	fd = hp_host_node_open(host, rel, &node, error);
+	hp_host_node_clear(&node);
+	if (fd < 0)
+		return FALSE;
+	buf = g_byte_array_sized_new(4096);
+	while (buf->len < want) {
+		gsize chunk = MIN(want - buf->len, (gsize)1 << 20);
+		gssize n;
+		g_byte_array_set_size(buf, buf->len + (guint)chunk);
+		n = read(fd, buf->data + buf->len - chunk, chunk);
+		g_byte_array_set_size(buf, buf->len - (guint)chunk + (guint)MAX(n, 0));
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0) {
-			g_set_error(error, HP_ERROR, HP_ERROR_READ, "%s: %s", rel, g_strerror(errno));
+			g_set_error(error, HP_ERROR, HP_ERROR_READ, "%s: %s", shown, g_strerror(errno));
 			close(fd);
 			return FALSE;
 		}
 		if (n == 0)
 			break;
-		g_byte_array_append(buf, chunk, (guint)n);
 	}
+	if (fstat(fd, &st) != 0)
+		memset(&st, 0, sizeof(st));
 	close(fd);
+	if (refuse && buf->len > max) {
+		g_autofree gchar *limit = hp_host_size(max);
+		g_set_error(error, HP_ERROR, HP_ERROR_INVALID_DATA, "%s is over %s, the limit for it; it is not read", shown,
+			    limit);
+		return FALSE;
+	}
+	if (ret_stamp != NULL)
+		hp_host_stamp(&st, ret_stamp);
 	*ret_len = buf->len;
 	g_byte_array_append(buf, (const guint8 *)"", 1);
 	*ret_data = (gchar *)g_byte_array_free(g_steal_pointer(&buf), FALSE);
 	return TRUE;
+}
+
+/**
+ * hp_host_read:
+ * @max: read at most this many bytes: for files of which only the head
+ *   matters (the header of a device's `config`); a file to be parsed whole
+ *   is read with hp_host_load(), which refuses it past its limit
+ *
+ * Only a regular file is read (a FIFO or a device is refused unopened).
+ *
+ * Returns: %TRUE with the bytes (NUL-terminated) and their count.
+ */
+gboolean
+hp_host_read(const HpHost *host, const gchar *rel, gsize max, gchar **ret_data, gsize *ret_len, GError **error)
+{
+	return hp_host_read_full(host, rel, max, FALSE, ret_data, ret_len, NULL, error);
+}
+
+/**
+ * hp_host_load:
+ * @limit: the most bytes the file may hold (%HP_HOST_FILE_MAX, or
+ *   %HP_HOST_MODALIAS_MAX for modules.alias)
+ * @ret_stamp: (out) (optional): what identifies the version read
+ *
+ * Reads a whole regular file. One over @limit is refused
+ * (HP_ERROR_INVALID_DATA), never cut; so is anything but a regular file.
+ */
+gboolean
+hp_host_load(const HpHost *host, const gchar *rel, gsize limit, gchar **ret_data, gsize *ret_len,
+	     HpHostStamp *ret_stamp, GError **error)
+{
+	return hp_host_read_full(host, rel, limit, TRUE, ret_data, ret_len, ret_stamp, error);
 }
 
 /* The first line of a small sysfs attribute, without white space around. */
@@ -241,10 +335,11 @@ hp_host_read_line(const HpHost *host, const gchar *rel, GError **error)
 	gsize len = 0;
 	gchar *nl;
 
-	if (!hp_host_read(host, rel, 4096, &data, &len, error))
+	if (!hp_host_load(host, rel, HP_HOST_FILE_MAX, &data, &len, NULL, error))
 		return NULL;
 	if (memchr(data, '\0', len) != NULL) {
-		g_set_error(error, HP_ERROR, HP_ERROR_INVALID_DATA, "%s holds binary data", rel);
+		g_autofree gchar *shown = hp_echo(rel);
+		g_set_error(error, HP_ERROR, HP_ERROR_INVALID_DATA, "%s holds binary data", shown);
 		return NULL;
 	}
 	nl = strchr(data, '\n');
@@ -264,24 +359,14 @@ hp_host_read_line(const HpHost *host, const gchar *rel, GError **error)
 gchar *
 hp_host_link_name(const HpHost *host, const gchar *rel, GError **error)
 {
-	g_autofree gchar *path = NULL;
-	g_autofree gchar *link = NULL;
-	g_autofree gchar *parent = g_path_get_dirname(rel);
-	g_autofree gchar *base = g_path_get_basename(rel);
-	g_autofree gchar *parent_real = hp_host_resolve(host, parent, error);
-	struct stat st;
+	HpHostNode node;
+	gchar *name;
 
-	if (parent_real == NULL)
+	if (!hp_host_lookup_link(host, rel, &node, error))
 		return NULL;
-	link = g_build_filename(parent_real, base, NULL);
-	if (lstat(link, &st) != 0) {
-		g_set_error(error, HP_ERROR, HP_ERROR_NOT_FOUND, "%s does not exist", rel);
-		return NULL;
-	}
-	path = hp_host_resolve(host, rel, error);
-	if (path == NULL)
-		return NULL;
-	return g_path_get_basename(path);
+	name = g_path_get_basename(node.canon[0] != '\0' ? node.canon : "/");
+	hp_host_node_clear(&node);
+	return name;
 }
 
 static gint
@@ -294,21 +379,36 @@ hp_host_cmp_names(gconstpointer a, gconstpointer b)
 GPtrArray *
 hp_host_list_dir(const HpHost *host, const gchar *rel, GError **error)
 {
-	g_autofree gchar *path = hp_host_resolve(host, rel, error);
-	g_autoptr(GDir) dir = NULL;
+	g_autofree gchar *shown = hp_echo(rel);
+	HpHostNode node;
 	GPtrArray *names;
-	const gchar *name;
+	struct dirent *ent;
+	DIR *dir;
+	gint fd;
 
-	if (path == NULL)
+	if (!hp_host_lookup(host, rel, HP_LOOKUP_PARENT, &node, error))
 		return NULL;
-	dir = g_dir_open(path, 0, error);
+	if (!S_ISDIR(node.st.st_mode)) {
+		g_set_error(error, HP_ERROR, HP_ERROR_NOT_FOUND, "%s is not a directory", shown);
+		hp_host_node_clear(&node);
+		return NULL;
+	}
+	fd = hp_host_node_open(host, rel, &node, error);
+	hp_host_node_clear(&node);
+	if (fd < 0)
+		return NULL;
+	dir = fdopendir(fd);
 	if (dir == NULL) {
-		hp_error_convert(error);
+		g_set_error(error, HP_ERROR, HP_ERROR_READ, "%s: %s", shown, g_strerror(errno));
+		close(fd);
 		return NULL;
 	}
 	names = g_ptr_array_new_with_free_func(g_free);
-	while ((name = g_dir_read_name(dir)) != NULL)
-		g_ptr_array_add(names, g_strdup(name));
+	while ((ent = readdir(dir)) != NULL) {
+		if (strcmp(ent->d_name, ".") != 0 && strcmp(ent->d_name, "..") != 0)
+			g_ptr_array_add(names, g_strdup(ent->d_name));
+	}
+	closedir(dir);
 	g_ptr_array_sort(names, hp_host_cmp_names);
 	return names;
 }

@@ -6,9 +6,6 @@
 
 #include "hp-error.h"
 
-/* modules.alias files are a few MB; anything far larger is not one */
-#define HP_MODALIAS_MAX_SIZE (64 * 1024 * 1024)
-
 static const struct {
 	const gchar *marker;
 	guint width; /* hex digits of a concrete value */
@@ -110,7 +107,10 @@ hp_modalias_parse_line(HpModAlias *ma, gchar *line, guint lineno)
 		}
 		words[n] = NULL;
 	}
-	if (g_strv_length(words) != 3 || g_strcmp0(words[0], "alias") != 0 || !g_utf8_validate(line, -1, NULL)) {
+	/* a module name that is not what a kernel name can be is never used:
+	 * it would reach a plan (SPEC section 8) */
+	if (g_strv_length(words) != 3 || g_strcmp0(words[0], "alias") != 0 || !g_utf8_validate(line, -1, NULL) ||
+	    !hp_host_name_is_valid(words[2])) {
 		hp_modalias_malformed(ma, lineno);
 		return;
 	}
@@ -143,7 +143,8 @@ hp_modalias_parse_line(HpModAlias *ma, gchar *line, guint lineno)
  *
  * Keeps the `vfio_pci:` aliases and the name of every module. A line that
  * is not `alias PATTERN MODULE` (no module, binary junk, a bad vfio_pci
- * pattern) is counted in `malformed` and otherwise ignored.
+ * pattern, a module name no kernel module can have) is counted in
+ * `malformed` and otherwise ignored: nothing of it is ever used.
  *
  * Returns: (transfer full): the aliases.
  */
@@ -173,28 +174,45 @@ hp_modalias_new_from_data(const gchar *data, gsize len)
 }
 
 /**
+ * hp_modalias_rel:
+ *
+ * Returns: (transfer full) (nullable): `lib/modules/REL/modules.alias` for
+ * the host's release, or %NULL when it has no usable release (none, or one
+ * that is not a single path component).
+ */
+gchar *
+hp_modalias_rel(const HpHost *host)
+{
+	const gchar *rel = hp_host_get_kernel_release(host);
+	if (rel == NULL || rel[0] == '\0' || strchr(rel, '/') != NULL || strcmp(rel, ".") == 0 || strcmp(rel, "..") == 0)
+		return NULL;
+	return g_strconcat("lib/modules/", rel, "/modules.alias", NULL);
+}
+
+/**
  * hp_modalias_load:
  * @host: the host context
+ * @ret_stamp: (out) (optional): the version of the file read
  *
- * Reads ROOT/lib/modules/REL/modules.alias.
+ * Reads ROOT/lib/modules/REL/modules.alias, whole: one over
+ * %HP_HOST_MODALIAS_MAX (or not a regular file) is refused with
+ * HP_ERROR_INVALID_DATA, never cut and parsed in part.
  *
  * Returns: (transfer full) (nullable): the aliases; %NULL with @error
  * (HP_ERROR_NOT_FOUND when the host has none for its release).
  */
 HpModAlias *
-hp_modalias_load(const HpHost *host, GError **error)
+hp_modalias_load(const HpHost *host, HpHostStamp *ret_stamp, GError **error)
 {
-	g_autofree gchar *rel = NULL;
+	g_autofree gchar *rel = hp_modalias_rel(host);
 	g_autofree gchar *data = NULL;
 	gsize len = 0;
 
-	if (hp_host_get_kernel_release(host) == NULL ||
-	    strchr(hp_host_get_kernel_release(host), '/') != NULL) {
+	if (rel == NULL) {
 		g_set_error(error, HP_ERROR, HP_ERROR_NOT_FOUND, "no usable kernel release");
 		return NULL;
 	}
-	rel = g_build_filename("lib", "modules", hp_host_get_kernel_release(host), "modules.alias", NULL);
-	if (!hp_host_read(host, rel, HP_MODALIAS_MAX_SIZE, &data, &len, error))
+	if (!hp_host_load(host, rel, HP_HOST_MODALIAS_MAX, &data, &len, ret_stamp, error))
 		return NULL;
 	return hp_modalias_new_from_data(data, len);
 }

@@ -13,7 +13,7 @@ G_BEGIN_DECLS
 /* One `alias vfio_pci:PATTERN MODULE` line: a VFIO (variant) driver. */
 typedef struct {
 	gchar *fields[HP_MODALIAS_FIELDS]; /* glob patterns */
-	gchar *module;                     /* as written, e.g. mlx5_vfio_pci */
+	gchar *module;                     /* as written, e.g. mlx5_vfio_pci; a valid kernel name */
 	guint wildcards;                   /* fields that are globs */
 	guint line;
 } HpVfioAlias;
@@ -26,7 +26,8 @@ typedef struct {
 } HpModAlias;
 
 HpModAlias *hp_modalias_new_from_data(const gchar *data, gsize len);
-HpModAlias *hp_modalias_load(const HpHost *host, GError **error);
+gchar *hp_modalias_rel(const HpHost *host);
+HpModAlias *hp_modalias_load(const HpHost *host, HpHostStamp *ret_stamp, GError **error);
 void hp_modalias_free(HpModAlias *ma);
 gchar *hp_modalias_module_name(const gchar *name);
 gboolean hp_modalias_has_module(const HpModAlias *ma, const gchar *name);

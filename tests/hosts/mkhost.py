@@ -16,10 +16,16 @@ A description is one directive a line ('#' starts a comment):
   module MOD                   a loaded module with no PCI driver
   device BDF vendor=V device=D [subsystem=SV:SD] [class=C] [driver=NAME]
          [group=N] [header=H] [physfn=BDF] [vfio-dev] [no-config] [parent=BDF]
+         [no-group-dir]
                                a PCI function; header is config byte 0x0e
-                               (0x80: multifunction, 0x01: bridge)
+                               (0x80: multifunction, 0x01: bridge); no-group-dir:
+                               its group has no sys/kernel/iommu_groups/N
   file PATH CONTENT            a raw file (CONTENT may use \\n, \\x00 escapes)
-  link PATH TARGET             a raw symbolic link, made last (replacing anything)
+  sparse PATH SIZE             a file of SIZE bytes (K/M suffixes), all holes: a
+                               file over a size limit, made in no time
+  fifo PATH                    a FIFO (a reader that opens it would block)
+  link PATH TARGET             a raw symbolic link, made last (replacing anything);
+                               TARGET may use the escapes of file CONTENT
 
 Devices live under sys/devices/pciDDDD:BB/ (or under their parent=), with
 sys/bus/pci/devices/BDF links to them, driver and iommu_group links, group
@@ -65,12 +71,16 @@ def build(desc_path, out):
     aliases, alias_files = [], []
     modules_alias = True
     group_dirs = True
-    drivers, modules, devices, files, links = {}, [], [], [], []
+    drivers, modules, devices, files, links, specials = {}, [], [], [], [], []
     for raw in open(desc_path):
         line = raw.split("#", 1)[0].strip() if not raw.lstrip().startswith(("file ", "link ")) else raw.strip()
         if not line:
             continue
-        words = shlex.split(line)
+        if line.startswith(("file ", "link ")):
+            # the rest of the line is the content, as written (escapes and all)
+            words = line.split(None, 2)
+        else:
+            words = shlex.split(line)
         cmd, args = words[0], words[1:]
         if cmd == "release":
             release = args[0]
@@ -94,6 +104,8 @@ def build(desc_path, out):
             files.append((args[0], args[1].encode().decode("unicode_escape").encode("latin-1")))
         elif cmd == "link":
             links.append((args[0], args[1]))
+        elif cmd in ("sparse", "fifo"):
+            specials.append((cmd, args))
         else:
             sys.exit(f"{desc_path}: unknown directive {cmd!r}")
 
@@ -158,7 +170,7 @@ def build(desc_path, out):
             gdir = os.path.join(sys_, "kernel", "iommu_groups", kv["group"])
             os.makedirs(os.path.join(gdir, "devices"), exist_ok=True)
             rel_link(os.path.join(d, "iommu_group"), gdir)
-            if group_dirs:
+            if group_dirs and "no-group-dir" not in flags:
                 rel_link(os.path.join(gdir, "devices", bdf), d)
             else:
                 shutil.rmtree(gdir)
@@ -180,12 +192,24 @@ def build(desc_path, out):
         write(os.path.join(out, "lib", "modules", release, "modules.alias"), text)
     for path, data in files:
         write(os.path.join(out, path), data)
+    for cmd, args in specials:
+        full = os.path.join(out, args[0])
+        os.makedirs(os.path.dirname(full), exist_ok=True)
+        if os.path.lexists(full):
+            os.unlink(full)
+        if cmd == "fifo":
+            os.mkfifo(full)
+        else:
+            size = args[1]
+            mult = {"K": 1 << 10, "M": 1 << 20}.get(size[-1:], 1)
+            with open(full, "wb") as f:
+                f.truncate(int(size.rstrip("KM")) * mult)
     for path, target in links:
         full = os.path.join(out, path)
         os.makedirs(os.path.dirname(full), exist_ok=True)
         if os.path.lexists(full):
             os.unlink(full) if not os.path.isdir(full) or os.path.islink(full) else shutil.rmtree(full)
-        os.symlink(target, full)
+        os.symlink(target.encode().decode("unicode_escape").encode("latin-1"), os.fsencode(full))
 
 
 if __name__ == "__main__":

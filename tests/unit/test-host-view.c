@@ -1,114 +1,59 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-#include "hp-test.h"
+#include "hp-test-host.h"
 
 #include "hp-host-view.h"
 
 static gchar *root;
 
-static void
-mk(const gchar *rel, const gchar *content, gssize len)
-{
-	hp_test_mk(root, rel, content, len);
-}
-
-static void
-ln(const gchar *rel, const gchar *target)
-{
-	hp_test_ln(root, rel, target);
-}
-
-/* A device under sys/devices/pci0000:00 with the usual files. */
-static void
-device(const gchar *bdf, const gchar *vendor, const gchar *driver, gint group, guint8 header, gboolean group_dir)
-{
-	g_autofree gchar *d = g_strdup_printf("sys/devices/pci0000:00/%s", bdf);
-	g_autofree gchar *f = NULL;
-	gchar config[64] = {0};
-
-	config[0x0e] = (gchar)header;
-	f = g_strdup_printf("%s/vendor", d);
-	mk(f, vendor, -1);
-	g_clear_pointer(&f, g_free);
-	f = g_strdup_printf("%s/device", d);
-	mk(f, "0x1657\n", -1);
-	g_clear_pointer(&f, g_free);
-	f = g_strdup_printf("%s/subsystem_vendor", d);
-	mk(f, "0x15b3\n", -1);
-	g_clear_pointer(&f, g_free);
-	f = g_strdup_printf("%s/subsystem_device", d);
-	mk(f, "0x0052\n", -1);
-	g_clear_pointer(&f, g_free);
-	f = g_strdup_printf("%s/class", d);
-	mk(f, "0x020000\n", -1);
-	g_clear_pointer(&f, g_free);
-	f = g_strdup_printf("%s/modalias", d);
-	mk(f, "pci:v000015B3d0000101Esv000015B3sd00000052bc02sc00i00\n", -1);
-	g_clear_pointer(&f, g_free);
-	f = g_strdup_printf("%s/config", d);
-	mk(f, config, sizeof(config));
-	g_clear_pointer(&f, g_free);
-	f = g_strdup_printf("sys/bus/pci/devices/%s", bdf);
-	{
-		g_autofree gchar *t = g_strdup_printf("../../../devices/pci0000:00/%s", bdf);
-		ln(f, t);
-	}
-	g_clear_pointer(&f, g_free);
-	if (driver != NULL) {
-		g_autofree gchar *t = g_strdup_printf("../../../bus/pci/drivers/%s", driver);
-		g_autofree gchar *drvdir = g_strdup_printf("sys/bus/pci/drivers/%s/bind", driver);
-		mk(drvdir, "", -1);
-		f = g_strdup_printf("%s/driver", d);
-		ln(f, t);
-		g_clear_pointer(&f, g_free);
-	}
-	if (group >= 0) {
-		g_autofree gchar *t = g_strdup_printf("../../../kernel/iommu_groups/%d", group);
-		f = g_strdup_printf("%s/iommu_group", d);
-		ln(f, t);
-		g_clear_pointer(&f, g_free);
-		if (group_dir) {
-			g_autofree gchar *m = g_strdup_printf("sys/kernel/iommu_groups/%d/devices/%s", group, bdf);
-			g_autofree gchar *mt = g_strdup_printf("../../../../devices/pci0000:00/%s", bdf);
-			ln(m, mt);
-		}
-	}
-}
+static const gchar *desc =
+    "release 6.1.0\n"
+    "driver mlx5_core\n"
+    "driver vfio-pci module=vfio_pci\n"
+    "driver mlx5_vfio_pci\n"
+    "driver acme_vfio\n"
+    "driver vfiodev_drv\n"
+    "driver e1000e\n"
+    "module loaded_only\n"
+    "device 0000:01:00.0 vendor=15b3 device=1657 subsystem=15b3:0052 driver=mlx5_core group=3 header=0x80\n"
+    "device 0000:01:00.1 vendor=15b3 device=1657 subsystem=15b3:0052 driver=vfio-pci group=3 header=0x80\n"
+    "device 0000:01:00.2 vendor=15b3 device=1657 driver=mlx5_vfio_pci group=4 physfn=0000:01:00.0\n"
+    "device 0000:01:00.3 vendor=15b3 device=1657 driver=acme_vfio group=5\n"
+    "device 0000:01:00.4 vendor=15b3 device=1657 driver=vfiodev_drv group=5 vfio-dev\n"
+    /* garbled: a short config, junk in vendor, no group dir */
+    "device 0000:02:00.0 vendor=15b3 device=1657 group=9 no-group-dir\n"
+    "file sys/devices/pci0000:02/0000:02:00.0/vendor zz-not-hex\\n\n"
+    "file sys/devices/pci0000:02/0000:02:00.0/config \\x01\\x02\n"
+    "device 0000:02:00.1 vendor=8086 device=1657 driver=e1000e group=9 no-group-dir\n"
+    /* links that cannot be read: a loop, out of the root, a name no driver has */
+    "device 0000:03:00.0 vendor=8086 device=10d3 group=10\n"
+    "link sys/devices/pci0000:03/0000:03:00.0/driver driver\n"
+    "device 0000:03:00.1 vendor=8086 device=10d3 group=10\n"
+    "link sys/devices/pci0000:03/0000:03:00.1/driver ../../../../../../../etc\n"
+    "device 0000:03:00.2 vendor=8086 device=10d3 group=10\n"
+    "link sys/devices/pci0000:03/0000:03:00.2/driver ../../../bus/pci/drivers/\\xff\\xfe\\x1b[31m\n"
+    "device 0000:03:00.3 vendor=8086 device=10d3 group=10\n"
+    "link sys/devices/pci0000:03/0000:03:00.3/physfn physfn\n"
+    "link sys/devices/pci0000:03/0000:03:00.3/iommu_group /etc\n"
+    /* a loaded module whose drivers/ entry is no driver name */
+    "module badmod\n"
+    "link sys/module/badmod/drivers/pci:x$(id) ../../../bus/pci/drivers/e1000e\n"
+    "alias vfio_pci:v*d*sv*sd*bc*sc*i* vfio_pci\n"
+    "alias vfio_pci:v000015B3d0000101Esv*sd*bc*sc*i* mlx5_vfio_pci\n"
+    "alias pci:v000015B3d0000101Esv*sd*bc*sc*i* mlx5_core\n"
+    "alias pci:v*d*sv*sd*bc*sc*i* not_loaded_mod\n"
+    "file pci.ids 15b3  Mellanox Technologies\\n\\t1657  Made-up Adapter\\n8086  Intel Corporation\\n\n";
 
 static int
 setup(void **state)
 {
-	root = g_dir_make_tmp("hp-view-XXXXXX", NULL);
-	device("0000:01:00.0", "0x15b3\n", "mlx5_core", 3, 0x80, TRUE);
-	device("0000:01:00.1", "0x15b3\n", "vfio-pci", 3, 0x80, TRUE);
-	device("0000:01:00.2", "0x15b3\n", "mlx5_vfio_pci", 4, 0x00, TRUE);
-	device("0000:01:00.3", "0x15b3\n", "acme_vfio", 5, 0x00, TRUE);
-	device("0000:01:00.4", "0x15b3\n", "vfiodev_drv", 5, 0x00, TRUE);
-	mk("sys/devices/pci0000:00/0000:01:00.4/vfio-dev/vfio3/dev", "", -1);
-	ln("sys/devices/pci0000:00/0000:01:00.2/physfn", "../0000:01:00.0");
-	/* garbled: a short config, junk in vendor, no group dir */
-	device("0000:02:00.0", "zz-not-hex\n", NULL, 9, 0, FALSE);
-	mk("sys/devices/pci0000:00/0000:02:00.0/config", "\x01\x02", 2);
-	device("0000:02:00.1", "0x8086\n", "e1000e", 9, 0, FALSE);
-	/* modules: vfio-pci's module is vfio_pci; mlx5_vfio_pci is a variant */
-	ln("sys/bus/pci/drivers/vfio-pci/module", "../../../../module/vfio_pci");
-	ln("sys/module/vfio_pci/drivers/pci:vfio-pci", "../../../bus/pci/drivers/vfio-pci");
-	mk("sys/module/vfio_pci/refcnt", "1\n", -1);
-	mk("sys/module/loaded_only/refcnt", "1\n", -1);
-	mk("lib/modules/6.1.0/modules.alias",
-	   "alias vfio_pci:v*d*sv*sd*bc*sc*i* vfio_pci\n"
-	   "alias vfio_pci:v000015B3d0000101Esv*sd*bc*sc*i* mlx5_vfio_pci\n"
-	   "alias pci:v000015B3d0000101Esv*sd*bc*sc*i* mlx5_core\n"
-	   "alias pci:v*d*sv*sd*bc*sc*i* not_loaded_mod\n",
-	   -1);
-	mk("pci.ids", "15b3  Mellanox Technologies\n\t1657  Made-up Adapter\n8086  Intel Corporation\n", -1);
+	root = hp_test_host_build(NULL, desc);
 	return 0;
 }
 
 static int
 teardown(void **state)
 {
-	hp_test_rm_tree(root);
-	g_clear_pointer(&root, g_free);
+	g_clear_pointer(&root, hp_test_host_free);
 	return 0;
 }
 
@@ -261,6 +206,67 @@ test_resolve_driver(void **state)
 	}
 }
 
+/* A link present but unreadable is an unknown value, never "none". */
+static void
+test_unknown_links(void **state)
+{
+	g_autoptr(HpHostView) view = view_new();
+	const HpPciDevice *loop = dev(view, "0000:03:00.0");
+	const HpPciDevice *out = dev(view, "0000:03:00.1");
+	const HpPciDevice *bad = dev(view, "0000:03:00.2");
+	const HpPciDevice *vf = dev(view, "0000:03:00.3");
+	const HpPciDevice *clean = dev(view, "0000:01:00.0");
+	g_autofree gchar *desc_loop = hp_host_view_describe(view, loop);
+	const gchar *why;
+
+	assert_null(loop->driver);
+	assert_true(loop->driver_unknown);
+	assert_non_null(g_hash_table_lookup(loop->problems, "driver"));
+	assert_string_equal(desc_loop, "0000:03:00.0 ([8086:10d3], on a driver that cannot be read)");
+	assert_null(out->driver);
+	assert_true(out->driver_unknown);
+	assert_non_null(strstr(g_hash_table_lookup(out->problems, "driver"), "out of the host root"));
+	/* a name no kernel driver can have: unknown, and the file is malformed,
+	 * its bytes escaped in the message */
+	assert_null(bad->driver);
+	assert_true(bad->driver_unknown);
+	why = g_hash_table_lookup(bad->malformed, "driver");
+	assert_non_null(why);
+	assert_non_null(strstr(why, "\\xff\\xfe\\x1b[31m"));
+	assert_null(strchr(why, '\x1b'));
+	assert_true(vf->physfn_unknown);
+	assert_false(vf->is_vf);
+	assert_true(vf->iommu_group_unknown);
+	assert_int_equal(vf->iommu_group, -1);
+	assert_false(clean->driver_unknown);
+	assert_false(clean->iommu_group_unknown);
+	assert_false(clean->physfn_unknown);
+	assert_int_equal(g_hash_table_size(clean->malformed), 0);
+}
+
+/* A drivers/ entry of a module that is no driver name is not used, and said. */
+static void
+test_bad_module_entry(void **state)
+{
+	g_autoptr(HpHostView) view = view_new();
+	g_autofree gchar *driver = NULL;
+	g_autofree gchar *module = NULL;
+	g_autoptr(GPtrArray) problems = NULL;
+	gboolean loaded = TRUE;
+	const HpHostProblem *p;
+
+	assert_true(hp_host_view_resolve_driver(view, "badmod", &driver, &module, &loaded));
+	assert_string_equal(driver, "badmod");
+	assert_false(loaded);
+	problems = hp_host_view_steal_problems(view);
+	assert_int_equal(problems->len, 1);
+	p = g_ptr_array_index(problems, 0);
+	assert_string_equal(p->file, "sys/module/badmod/drivers");
+	assert_non_null(strstr(p->message, "pci:x$(id)"));
+	g_ptr_array_unref(hp_host_view_steal_problems(view));
+	assert_false(hp_host_view_resolve_driver(view, "x$(id)", &driver, &module, &loaded));
+}
+
 static void
 test_modalias_once(void **state)
 {
@@ -282,6 +288,8 @@ main(void)
 	    cmocka_unit_test(test_describe),
 	    cmocka_unit_test(test_resolve_driver),
 	    cmocka_unit_test(test_modalias_once),
+	    cmocka_unit_test(test_unknown_links),
+	    cmocka_unit_test(test_bad_module_entry),
 	};
 	return cmocka_run_group_tests_name("host-view", tests, setup, teardown);
 }
