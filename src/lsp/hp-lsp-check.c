@@ -5,6 +5,7 @@
 
 #include "hp-document.h"
 #include "hp-fix.h"
+#include "hp-host-data.h"
 #include "hp-host-rules.h"
 #include "hp-host-view.h"
 #include "hp-lsp-json.h"
@@ -16,7 +17,11 @@ struct _HpLspChecker {
 	HpValidator *validator; /* grammars compiled once per server */
 	HpNormalizer *normalizer;
 	GMutex lock;            /* one check at a time uses the validator */
+	HpHostData *host_data;  /* NULL: no host rules, see host_skip */
+	gchar *host_skip;       /* why there is no host, for the note */
 };
+
+static void hp_lsp_checker_open_host(HpLspChecker *checker);
 
 struct _HpLspResult {
 	gint ref;
@@ -47,6 +52,7 @@ hp_lsp_checker_new(const HpLspConfig *config, GError **error)
 	checker->normalizer = hp_normalizer_new(error);
 	if (checker->normalizer == NULL)
 		return NULL;
+	hp_lsp_checker_open_host(checker);
 	return g_steal_pointer(&checker);
 }
 
@@ -58,6 +64,9 @@ hp_lsp_checker_free(HpLspChecker *checker)
 	hp_lsp_config_clear(&checker->config);
 	hp_validator_free(checker->validator);
 	hp_normalizer_free(checker->normalizer);
+	if (checker->host_data != NULL)
+		hp_host_data_unref(checker->host_data);
+	g_free(checker->host_skip);
 	g_mutex_clear(&checker->lock);
 	g_free(checker);
 }
@@ -104,17 +113,31 @@ hp_lsp_result_get_text(const HpLspResult *result)
 /* The host to check against, or NULL with *ret_skip saying why not (NULL
  * too when the host rules are off). */
 static HpHostView *
-hp_lsp_host_view(const HpLspChecker *checker, gchar **ret_skip)
+hp_lsp_host_view(HpLspChecker *checker, gchar **ret_skip)
+{
+	*ret_skip = NULL;
+	if (checker->config.no_host)
+		return NULL;
+	if (checker->host_data == NULL) {
+		*ret_skip = g_strdup(checker->host_skip);
+		return NULL;
+	}
+	/* bindings are read anew for each check; modules.alias and pci.ids
+	 * only when their files change */
+	return hp_host_view_new_for_data(checker->host_data);
+}
+
+/* The host, once per server: its data is kept across checks. */
+static void
+hp_lsp_checker_open_host(HpLspChecker *checker)
 {
 	g_autoptr(GError) error = NULL;
 	g_autofree gchar *release = g_strdup(checker->config.kernel_release);
 	const gchar *root = checker->config.root != NULL ? checker->config.root : checker->config.default_root;
-	HpHostView *view;
 	HpHost *host;
 
-	*ret_skip = NULL;
 	if (checker->config.no_host)
-		return NULL;
+		return;
 	if (release == NULL) {
 		struct utsname u;
 		if (uname(&u) == 0)
@@ -122,22 +145,21 @@ hp_lsp_host_view(const HpLspChecker *checker, gchar **ret_skip)
 	}
 	host = hp_host_new(root, release, &error);
 	if (host == NULL) {
-		*ret_skip = g_strdup_printf("the host %s cannot be read (%s); fix the language server's \"host\" "
-					    "initialization option",
-					    root, error->message);
-		return NULL;
+		checker->host_skip = g_strdup_printf("the host %s cannot be read (%s); fix the language server's "
+						     "\"host\" initialization option",
+						     root, error->message);
+		return;
+	}
+	if (!hp_host_has_pci(host, NULL)) {
+		checker->host_skip = g_strdup_printf("%s has no PCI sysfs (sys/bus/pci/devices), as in a container; "
+						     "set the language server's \"host\" initialization option to a copy "
+						     "of the target's tree, or to \"none\"",
+						     root);
+		hp_host_free(host);
+		return;
 	}
 	hp_host_set_pci_ids(host, checker->config.pci_ids);
-	view = hp_host_view_new(host);
-	if (!hp_host_view_has_pci(view)) {
-		*ret_skip = g_strdup_printf("%s has no PCI sysfs (sys/bus/pci/devices), as in a container; set the "
-					    "language server's \"host\" initialization option to a copy of the target's "
-					    "tree, or to \"none\"",
-					    root);
-		hp_host_view_free(view);
-		return NULL;
-	}
-	return view;
+	checker->host_data = hp_host_data_new(host);
 }
 
 typedef struct {
@@ -240,7 +262,7 @@ hp_span_contains(const HpSpan *span, guint line, guint column)
 
 /* Markdown about the host's device behind the source address at @line:@column. */
 static gchar *
-hp_lsp_describe(const HpLspChecker *checker, const HpLspResult *result, guint line, guint column)
+hp_lsp_describe(HpLspChecker *checker, const HpLspResult *result, guint line, guint column)
 {
 	g_autoptr(HpHostView) view = NULL;
 	g_autofree gchar *skip = NULL;
