@@ -10,7 +10,8 @@ For each case, through the real binary:
                    `plan` in each format (valid cases with a host tree)
 The sh plan is also run with HOSTDEV_ROOT on a copy of the host tree, with
 a modprobe stand-in on PATH: it must write exactly the files the JSON plan
-lists, with the values it lists, and load exactly its modules.
+lists, with the values it lists, and never run modprobe on a copy (it says
+which modules it would load).
 Extra arguments for a case go one per line in xml-in/NAME.args; {hosts}/H
 there is the tree built from tests/hosts/H.host, and a case without
 --root runs with --no-host. Every normalized output must validate again and normalize
@@ -89,13 +90,20 @@ def run_sh_plan(tap, name, hosts, host, script, plan):
             changed = {k: v for k, v in written(copy).items() if not k.endswith(("/bind", "/unbind")) or v != b""}
             want = {}
             for step in plan[phase]:
+                # a device with no driver has nothing to unbind: the script says so
+                if step.get("kind") == "unbind" and not os.path.exists(
+                        os.path.join(copy, "sys/bus/pci/devices", step["device"], "driver")):
+                    continue
                 if step["action"] == "write":
                     want[os.path.realpath(copy + step["path"])] = (step["value"] + "\n").encode()
+            # on a copy no module is loaded (SPEC 7): modprobe never runs, the
+            # script says what it would load
             mods = open(log).read().split() if os.path.exists(log) else []
             want_mods = [st["module"] for st in plan[phase] if st["action"] == "modprobe"]
+            said = all(f"(on a copy: would load module {m})" in p.stderr for m in want_mods)
             detail = (f"exit {p.returncode}\n{p.stderr}\nchanged: {sorted(changed.items())}\n"
-                      f"wanted: {sorted(want.items())}\nmodprobe: {mods} wanted {want_mods}")
-            tap.ok(p.returncode == 0 and changed == want and mods == want_mods,
+                      f"wanted: {sorted(want.items())}\nmodprobe ran: {mods}, would load {want_mods}")
+            tap.ok(p.returncode == 0 and changed == want and mods == [] and said,
                    f"{name}: sh plan {phase} on a copy writes exactly the JSON plan's files and values", detail)
 
 

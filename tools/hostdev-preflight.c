@@ -314,7 +314,7 @@ hp_write_atomically(const gchar *path, const gchar *data, GError **error)
  */
 static gint
 hp_cli_check_quietly(HpValidator *validator, HpHostView *view, const gchar *file, gboolean werror,
-		     const gchar *refusal, HpDocument **ret_hdoc, HpDomain **ret_domain)
+		     const gchar *refusal, HpDocument **ret_hdoc, HpDomain **ret_domain, HpReport **ret_report)
 {
 	g_autoptr(HpReport) report = hp_report_new(werror);
 	g_autoptr(HpDocument) hdoc = NULL;
@@ -343,6 +343,8 @@ hp_cli_check_quietly(HpValidator *validator, HpHostView *view, const gchar *file
 	}
 	*ret_hdoc = g_steal_pointer(&hdoc);
 	*ret_domain = g_steal_pointer(&domain);
+	if (ret_report != NULL)
+		*ret_report = g_steal_pointer(&report);
 	return -1;
 }
 
@@ -377,7 +379,7 @@ hp_cmd_normalize(HpOptions *opts, gchar **files)
 	}
 
 	exit_code = hp_cli_check_quietly(validator, NULL, file, opts->werror, "not normalized, fix the errors above first",
-					 &hdoc, &domain);
+					 &hdoc, &domain, NULL);
 	if (exit_code >= 0)
 		return exit_code;
 	out = hp_normalizer_apply(norm, hdoc->doc, opts->libvirt_compat, &error);
@@ -511,6 +513,8 @@ hp_cmd_fix(HpOptions *opts, gchar **files)
 static gint
 hp_cmd_plan(HpOptions *opts, gchar **files)
 {
+	g_autoptr(HpReport) report = NULL;
+	g_autoptr(GError) error = NULL;
 	g_autoptr(HpValidator) validator = NULL;
 	g_autoptr(HpHostView) view = NULL;
 	g_autoptr(HpDocument) hdoc = NULL;
@@ -541,10 +545,14 @@ hp_cmd_plan(HpOptions *opts, gchar **files)
 		return HP_EXIT_USAGE;
 	}
 	exit_code = hp_cli_check_quietly(validator, view, file, opts->werror,
-					 "no plan, the domain does not validate against this host", &hdoc, &domain);
+					 "no plan, the domain does not validate against this host", &hdoc, &domain, &report);
 	if (exit_code >= 0)
 		return exit_code;
-	plan = hp_plan_build(view, domain);
+	plan = hp_plan_build(view, domain, ((HpFileReport *)g_ptr_array_index(report->files, 0))->diags, &error);
+	if (plan == NULL) {
+		g_printerr("hostdev-preflight: %s: %s\n", hp_display_name(file), error->message);
+		return HP_EXIT_FINDINGS;
+	}
 	hp_cli_host_warnings(view);
 	out = hp_plan_to_string(plan, format);
 	fputs(out, stdout);

@@ -3,6 +3,9 @@
 
 #include <string.h>
 
+#include "hp-error.h"
+#include "hp-host.h"
+
 const gchar *
 hp_selection_to_string(HpSelection selection)
 {
@@ -10,29 +13,12 @@ hp_selection_to_string(HpSelection selection)
 	return names[selection];
 }
 
-const gchar *
-hp_step_action_to_string(HpStepAction action)
-{
-	static const gchar *names[] = {"modprobe", "write", "verify"};
-	return names[action];
-}
-
-static void
-hp_plan_step_free(gpointer data)
-{
-	HpPlanStep *step = data;
-	g_free(step->path);
-	g_free(step->value);
-	g_free(step->module);
-	g_free(step->comment);
-	g_free(step);
-}
-
 static void
 hp_plan_device_free(gpointer data)
 {
 	HpPlanDevice *dev = data;
 	g_free(dev->current_driver);
+	g_free(dev->current_override);
 	g_free(dev->target_driver);
 	g_free(dev->target_module);
 	g_free(dev->why);
@@ -45,28 +31,11 @@ hp_plan_free(HpPlan *plan)
 	if (plan == NULL)
 		return;
 	g_free(plan->domain);
-	g_ptr_array_unref(plan->devices);
-	g_ptr_array_unref(plan->prepare);
-	g_ptr_array_unref(plan->release);
+	/* a plan refused half-way has some lists still empty */
+	g_clear_pointer(&plan->devices, g_ptr_array_unref);
+	g_clear_pointer(&plan->prepare, g_ptr_array_unref);
+	g_clear_pointer(&plan->release, g_ptr_array_unref);
 	g_free(plan);
-}
-
-static HpPlanStep *
-hp_plan_add(GPtrArray *steps, HpStepAction action, const HpPlanDevice *dev, const gchar *path, const gchar *value,
-	    const gchar *module, const gchar *comment)
-{
-	HpPlanStep *step = g_new0(HpPlanStep, 1);
-	step->action = action;
-	if (dev != NULL) {
-		step->has_device = TRUE;
-		step->device = dev->addr;
-	}
-	step->path = g_strdup(path);
-	step->value = g_strdup(value);
-	step->module = g_strdup(module);
-	step->comment = g_strdup(comment);
-	g_ptr_array_add(steps, step);
-	return step;
 }
 
 /* The driver a managed device goes to, and why. */
@@ -111,27 +80,75 @@ hp_plan_choose(HpHostView *view, const HpHostdev *hd, const HpPciDevice *pci, Hp
 	}
 }
 
+/* A name from the host or the domain that a plan would write or run: only
+ * what a kernel name can be (SPEC section 8), whatever validated it before. */
+static gboolean
+hp_plan_check_name(const gchar *what, const gchar *name, const HpPciAddress *addr, GError **error)
+{
+	gchar bdf[HP_PCI_ADDRESS_STRLEN];
+	g_autofree gchar *shown = NULL;
+
+	if (name == NULL || hp_host_name_is_valid(name))
+		return TRUE;
+	shown = hp_echo(name);
+	g_set_error(error, HP_ERROR, HP_ERROR_INVALID_DATA,
+		    "no plan: the %s of %s, '%s', is not a kernel driver or module name", what,
+		    hp_pci_address_to_string(addr, bdf), shown);
+	return FALSE;
+}
+
+/* driver_override as the kernel shows it: "(null)" when there is none. */
+static gchar *
+hp_plan_read_override(HpHostView *view, const HpPciAddress *addr)
+{
+	gchar bdf[HP_PCI_ADDRESS_STRLEN];
+	g_autofree gchar *rel = g_strdup_printf("sys/bus/pci/devices/%s/driver_override",
+					       hp_pci_address_to_string(addr, bdf));
+	g_autofree gchar *line = hp_host_read_line(hp_host_view_get_host(view), rel, NULL);
+	if (line == NULL || line[0] == '\0' || g_strcmp0(line, "(null)") == 0)
+		return NULL;
+	return g_steal_pointer(&line);
+}
+
+static void
+hp_plan_add(GPtrArray *steps, HpStepKind kind, const HpPlanDevice *dev, const gchar *value, const gchar *previous,
+	    const gchar *module)
+{
+	g_ptr_array_add(steps, hp_plan_step_new(kind, &dev->addr, value, previous, module));
+}
+
 /**
  * hp_plan_build:
  * @view: the target host
- * @domain: a domain that validates against @view
+ * @domain: the domain, checked against @view
+ * @findings: the findings of that check
  *
  * Every declared PCI function is in the plan, assigned or not: unassigned
  * functions are detached from the host too, that is why they are declared.
+ * The release is derived from the prepare steps (hp_plan_steps_undo()).
  *
- * Returns: (transfer full): the plan.
+ * Returns: (transfer full) (nullable): the plan, or %NULL with @error when
+ * @findings hold an error (the domain does not validate on this host) or a
+ * name the plan would use is not a kernel name.
  */
 HpPlan *
-hp_plan_build(HpHostView *view, const HpDomain *domain)
+hp_plan_build(HpHostView *view, const HpDomain *domain, const HpDiagList *findings, GError **error)
 {
-	HpPlan *plan = g_new0(HpPlan, 1);
+	g_autoptr(HpPlan) plan = g_new0(HpPlan, 1);
 	g_autoptr(GHashTable) seen = g_hash_table_new_full(g_int64_hash, g_int64_equal, g_free, NULL);
 	g_autoptr(GHashTable) modprobed = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+	guint errors = findings != NULL ? hp_diag_list_count(findings, HP_SEVERITY_ERROR) : 0;
 
+	g_return_val_if_fail(findings != NULL, NULL);
+	if (errors > 0) {
+		g_set_error(error, HP_ERROR, HP_ERROR_INVALID_DATA,
+			    "no plan: the domain does not validate against this host (%u error%s)", errors,
+			    errors == 1 ? "" : "s");
+		return NULL;
+	}
 	plan->domain = g_strdup(domain->name);
 	plan->devices = g_ptr_array_new_with_free_func(hp_plan_device_free);
-	plan->prepare = g_ptr_array_new_with_free_func(hp_plan_step_free);
-	plan->release = g_ptr_array_new_with_free_func(hp_plan_step_free);
+	plan->prepare = g_ptr_array_new_with_free_func((GDestroyNotify)hp_plan_step_free);
 
 	for (guint i = 0; i < domain->hostdevs->len; i++) {
 		const HpHostdev *hd = g_ptr_array_index(domain->hostdevs, i);
@@ -144,11 +161,13 @@ hp_plan_build(HpHostView *view, const HpDomain *domain)
 		g_hash_table_add(seen, g_memdup2(&key, sizeof(key)));
 		pci = hp_host_view_device(view, &hd->source, NULL);
 		dev = g_new0(HpPlanDevice, 1);
+		g_ptr_array_add(plan->devices, dev);
 		dev->addr = hd->source;
 		dev->assigned = hd->assigned;
 		dev->managed = hd->managed;
 		dev->iommu_group = pci != NULL ? pci->iommu_group : -1;
 		dev->current_driver = pci != NULL ? g_strdup(pci->driver) : NULL;
+		dev->current_override = hp_plan_read_override(view, &hd->source);
 		if (!hd->managed) {
 			dev->selection = HP_SELECTION_UNMANAGED;
 			dev->target_driver = g_strdup(dev->current_driver);
@@ -158,61 +177,39 @@ hp_plan_build(HpHostView *view, const HpDomain *domain)
 		} else {
 			hp_plan_choose(view, hd, pci, dev);
 		}
-		g_ptr_array_add(plan->devices, dev);
+		if (!hp_plan_check_name("driver", dev->current_driver, &dev->addr, error) ||
+		    !hp_plan_check_name("driver_override", dev->current_override, &dev->addr, error) ||
+		    !hp_plan_check_name("target driver", dev->target_driver, &dev->addr, error) ||
+		    !hp_plan_check_name("target module", dev->target_module, &dev->addr, error))
+			return NULL;
 	}
 
 	/* prepare, device by device */
 	for (guint i = 0; i < plan->devices->len; i++) {
 		HpPlanDevice *dev = g_ptr_array_index(plan->devices, i);
+		const HpPciDevice *pci = hp_host_view_device(view, &dev->addr, NULL);
 		gchar bdf[HP_PCI_ADDRESS_STRLEN];
-		g_autofree gchar *override = NULL;
-		g_autofree gchar *link = NULL;
 		const gchar *module = dev->driver_confirmed ? NULL : dev->target_module;
 
 		hp_pci_address_to_string(&dev->addr, bdf);
-		override = g_strdup_printf("/sys/bus/pci/devices/%s/driver_override", bdf);
-		link = g_strdup_printf("/sys/bus/pci/devices/%s/driver", bdf);
 		if (dev->selection == HP_SELECTION_ALREADY_BOUND)
 			continue;
 		if (dev->selection == HP_SELECTION_UNMANAGED) {
-			hp_plan_add(plan->prepare, HP_STEP_VERIFY, dev, link, dev->current_driver != NULL ? dev->current_driver : "",
-				    NULL, "managed='no': it must already be on its VFIO driver");
+			hp_plan_add(plan->prepare, HP_STEP_VERIFY, dev, dev->current_driver != NULL ? dev->current_driver : "",
+				    NULL, NULL);
 			continue;
 		}
 		if (module != NULL && g_hash_table_add(modprobed, g_strdup(module)))
-			hp_plan_add(plan->prepare, HP_STEP_MODPROBE, dev, NULL, NULL, module, "load the driver's module");
-		hp_plan_add(plan->prepare, HP_STEP_WRITE, dev, override, dev->target_driver, module,
-			    "only this driver may take the device from now on");
-		if (dev->current_driver != NULL) {
-			g_autofree gchar *unbind = g_strdup_printf("/sys/bus/pci/drivers/%s/unbind", dev->current_driver);
-			hp_plan_add(plan->prepare, HP_STEP_WRITE, dev, unbind, bdf, NULL, "take it from its current driver");
-		}
-		hp_plan_add(plan->prepare, HP_STEP_WRITE, dev, "/sys/bus/pci/drivers_probe", bdf, NULL,
-			    "let the kernel bind it again, now to the override");
-		hp_plan_add(plan->prepare, HP_STEP_VERIFY, dev, link, dev->target_driver, module, "check the binding");
+			hp_plan_add(plan->prepare, HP_STEP_MODPROBE, dev, module, NULL, module);
+		hp_plan_add(plan->prepare, HP_STEP_SET_OVERRIDE, dev, dev->target_driver,
+			    dev->current_override != NULL ? dev->current_override : "", module);
+		/* a driver link that cannot be read is still a driver to leave */
+		if (dev->current_driver != NULL || (pci != NULL && pci->driver_unknown))
+			hp_plan_add(plan->prepare, HP_STEP_UNBIND, dev, bdf,
+				    dev->current_driver != NULL ? dev->current_driver : "", NULL);
+		hp_plan_add(plan->prepare, HP_STEP_PROBE, dev, bdf, NULL, NULL);
+		hp_plan_add(plan->prepare, HP_STEP_VERIFY, dev, dev->target_driver, NULL, module);
 	}
-
-	/* release: the reverse, last device first */
-	for (guint i = plan->devices->len; i > 0; i--) {
-		HpPlanDevice *dev = g_ptr_array_index(plan->devices, i - 1);
-		gchar bdf[HP_PCI_ADDRESS_STRLEN];
-		g_autofree gchar *override = NULL;
-		g_autofree gchar *unbind = NULL;
-		g_autofree gchar *link = NULL;
-		const gchar *module = dev->driver_confirmed ? NULL : dev->target_module;
-
-		if (dev->selection == HP_SELECTION_ALREADY_BOUND || dev->selection == HP_SELECTION_UNMANAGED)
-			continue;
-		hp_pci_address_to_string(&dev->addr, bdf);
-		override = g_strdup_printf("/sys/bus/pci/devices/%s/driver_override", bdf);
-		unbind = g_strdup_printf("/sys/bus/pci/drivers/%s/unbind", dev->target_driver);
-		link = g_strdup_printf("/sys/bus/pci/devices/%s/driver", bdf);
-		hp_plan_add(plan->release, HP_STEP_WRITE, dev, override, "", NULL, "clear the override");
-		hp_plan_add(plan->release, HP_STEP_WRITE, dev, unbind, bdf, module, "take it from the VFIO driver");
-		hp_plan_add(plan->release, HP_STEP_WRITE, dev, "/sys/bus/pci/drivers_probe", bdf, NULL,
-			    "let the kernel bind its own driver again");
-		hp_plan_add(plan->release, HP_STEP_VERIFY, dev, link, dev->current_driver != NULL ? dev->current_driver : "",
-			    NULL, dev->current_driver != NULL ? "check its driver is back" : "it had no driver before");
-	}
-	return plan;
+	plan->release = hp_plan_steps_undo(plan->prepare, NULL);
+	return g_steal_pointer(&plan);
 }
