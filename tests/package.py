@@ -79,7 +79,7 @@ def help_options(command):
         if "--format" in names:
             text = desc.split(":", 1)[-1]
             text = re.sub(r"\([^)]*\)", "", text)
-            formats = [w.strip() for w in re.split(r",|\bor\b", text) if re.fullmatch(r"\s*[a-z]+\s*", w)]
+            formats = [w.strip() for w in re.split(r",|\||\bor\b", text) if re.fullmatch(r"\s*[a-z]+\s*", w)]
     return opts, formats
 
 
@@ -122,7 +122,8 @@ def check_completion(tap, tmp):
                f"completion: {cmd}'s options are the ones '{cmd} --help' lists"
                + (f" (less {', '.join(sorted(tolerated))}, which it refuses)" if tolerated else ""),
                f"completion {got}\nhelp      {sorted(opts)}")
-        if formats:
+        if "--format" in opts:
+            tap.ok(formats, f"'{cmd} --help' names the --format values", opts)
             got = complete(["hostdev-preflight", cmd, "--format", ""])
             tap.ok(got == sorted(formats), f"completion: {cmd} --format values {formats}", got)
             got = complete(["hostdev-preflight", cmd, "--format", "=", formats[-1][:1]])
