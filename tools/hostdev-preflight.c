@@ -427,6 +427,7 @@ static GOptionContext *
 hp_verb_context(const HpVerb *verb, HpOptions *opts)
 {
 	g_autofree gchar *param = g_strdup_printf("%s %s", verb->name, verb->synopsis);
+	g_autofree gchar *description = NULL;
 	GOptionContext *ctx = g_option_context_new(param);
 	const GOptionEntry root[] = {
 	    {"root", 0, 0, G_OPTION_ARG_FILENAME, &opts->root, "Host filesystem root: sysfs at DIR/sys, modules at DIR/lib/modules (default /)", "DIR"},
@@ -464,7 +465,10 @@ hp_verb_context(const HpVerb *verb, HpOptions *opts)
 		g_option_context_add_main_entries(ctx, write, NULL);
 	if (verb->options & HP_OPT_WERROR)
 		g_option_context_add_main_entries(ctx, werror, NULL);
-	g_option_context_set_description(ctx, "'--' ends the options (a FILE may begin with '-').\n" HP_EXIT_HELP);
+	/* the exit status, naming --root only where it is an option */
+	description = g_strdup_printf("'--' ends the options (a FILE may begin with '-').\n%s%s", HP_EXIT_HELP,
+				      verb->options & HP_OPT_ROOT ? " A --root that cannot be read is a 2 too." : "");
+	g_option_context_set_description(ctx, description);
 	return ctx;
 }
 

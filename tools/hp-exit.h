@@ -15,4 +15,4 @@ typedef enum {
 /* What --help says about it (3 joins when apply and release exist). */
 #define HP_EXIT_HELP                                                                      \
 	"Exit status: 0 no errors (warnings allowed), 1 errors found, 2 usage error or an " \
-	"input (or the --root) that cannot be read."
+	"input that cannot be read."
