@@ -34,7 +34,7 @@ typedef struct _HpChecker HpChecker;
 /* What one check found. */
 typedef struct {
 	gchar *name;          /* the name findings are reported under */
-	HpDiagList *diags;    /* every finding, sorted by place */
+	HpDiagList *diags;    /* every finding, sorted by place (a caller may steal it) */
 	HpDocument *document; /* NULL when it is not well-formed or too large */
 	HpDomain *domain;     /* the model; NULL with @document */
 	gboolean host_checked; /* the host rules ran */
