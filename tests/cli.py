@@ -4,6 +4,9 @@
 files, and hostile input."""
 import json
 import os
+import re
+import struct
+import urllib.parse
 import shutil
 import stat
 import subprocess
@@ -25,6 +28,231 @@ def write(tmp, name, data):
     with open(path, "wb") as f:
         f.write(data if isinstance(data, bytes) else data.encode())
     return path
+
+
+def run_bytes(args, cwd=None, stdin=None):
+    """Runs the tool with byte arguments; returns (exit code, stdout bytes, stderr bytes)."""
+    e = dict(os.environ)
+    e["LC_ALL"] = "C.UTF-8"
+    p = subprocess.run(WRAP + [BIN] + list(args), capture_output=True, cwd=cwd, env=e, input=stdin,
+                       timeout=120 * (10 if WRAP else 1))
+    return p.returncode, p.stdout, p.stderr
+
+
+def as_nobody(args):
+    """Runs the tool as nobody (the tests run as root)."""
+    p = subprocess.run(["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups"] + WRAP + [BIN] + list(args),
+                       capture_output=True, text=True, timeout=120 * (10 if WRAP else 1))
+    return p.returncode, p.stdout, p.stderr
+
+
+# An access ACL as the kernel stores it (system.posix_acl_access):
+# user::rw- user:65534:r-- group::r-- mask::r-- other::---
+ACL = struct.pack("<I" + "HHI" * 5, 2, 0x01, 6, 0xFFFFFFFF, 0x02, 4, 65534, 0x04, 4, 0xFFFFFFFF,
+                  0x10, 4, 0xFFFFFFFF, 0x20, 0, 0xFFFFFFFF)
+
+DIAG_LINE = re.compile(r"^[^\n]*:\d+:\d+: (error|warning|note): .* \[[a-z-]+\]$")
+
+
+def cli_words(tap, tmp, seed):
+    """--, -o -, '-' once, COMMAND --help, --root without sys, messages."""
+    weird = write(tmp, "-weird.xml", seed)
+    rc, out, err = run(["validate"] + NOLV + ["--", "-weird.xml"], cwd=tmp)
+    tap.ok(rc == 0 and out == "" and err == "", "validate -- -weird.xml: '--' ends the options", out + err)
+    rc, out, err = run(["validate"] + NOLV + ["-weird.xml"], cwd=tmp)
+    tap.ok(rc == 2 and "-weird.xml" in err, "validate -weird.xml without '--': an unknown option", err)
+    rc, out, err = run(["validate", "--no-host", "--", "--no-libvirt-schemas", weird])
+    tap.ok(rc == 2 and "--no-libvirt-schemas" in err and "cannot read" in err,
+           "after '--' an option-like word is a FILE", err)
+    rc, out, err = run(["normalize", "--no-libvirt-schemas", "-o", "-", "--", "-weird.xml"], cwd=tmp)
+    rc2, out2, _ = run(["normalize", "--no-libvirt-schemas", SEED])
+    tap.ok(rc == 0 and out == out2 and out.startswith("<domain") and not os.path.exists(os.path.join(tmp, "-")),
+           "normalize -o -: standard output, no file named '-'", out[:200] + err)
+    rc, out, err = run(["validate"] + NOLV + ["-", "-"], stdin=seed.encode())
+    tap.ok(rc == 2 and out == "" and "'-' (standard input) is given 2 times" in err,
+           "validate - -: a usage error (standard input is read once)", out + err)
+
+    rc, out, err = run(["plan", "--help"])
+    tap.ok(rc == 0 and "--root" in out and "--format" in out and "--no-host" not in out and "sarif" not in out,
+           "plan --help: its options, not --no-host", out)
+    rc, out, err = run(["normalize", "--help"])
+    tap.ok(rc == 0 and "--in-place" in out and "--root" not in out and "--format" not in out and "--no-host" not in out,
+           "normalize --help: its options only", out)
+    rc, out, err = run(["validate", "--help"])
+    tap.ok(rc == 0 and "--no-host" in out and "sarif" in out and "--in-place" not in out,
+           "validate --help: its options only", out)
+    rc, out, err = run(["plan", "--no-host", SEED])
+    tap.ok(rc == 2 and "Unknown option --no-host" in err, "plan refuses --no-host as an unknown option", err)
+
+    empty = os.path.join(tmp, "empty-root")
+    os.makedirs(empty, exist_ok=True)
+    rc, out, err = run(["plan", "--no-libvirt-schemas", SEED], env={"HOSTDEV_PREFLIGHT_DEFAULT_ROOT": empty})
+    tap.ok(rc == 2 and "[host-checks-skipped]" in err and "no plan" in err and "--no-host" not in err
+           and "--root" in err, "plan with no PCI sysfs: the note, no plan, no --no-host advice", err)
+    rc, out, err = run(["validate", "--no-libvirt-schemas", SEED], env={"HOSTDEV_PREFLIGHT_DEFAULT_ROOT": empty})
+    tap.ok(rc == 0 and out.count("[host-checks-skipped]") == 1 and "--no-host" in out,
+           "validate with no PCI sysfs: one note, which may name --no-host", out + err)
+    rc, out, err = run(["validate", "--no-libvirt-schemas", "--root", empty, SEED, SEED])
+    tap.ok(rc == 2 and out == "" and err.count("\n") == 1 and "sys/bus/pci/devices" in err,
+           "--root DIR without sys/: one clear error, exit 2", out + err)
+    rc, out, err = run(["plan", "--no-libvirt-schemas", "--root", empty, SEED])
+    tap.ok(rc == 2 and err.count("\n") == 1 and "sys/bus/pci/devices" in err, "plan --root DIR without sys/: the same", err)
+
+
+def reports(tap, tmp, seed):
+    """Unreadable files, URIs, forged lines and hostile bytes in every format."""
+    missing = os.path.join(tmp, "gone.xml")
+    rc, out, err = run(["validate"] + NOLV + ["--format", "json", SEED, missing])
+    doc = json.loads(out)
+    tap.ok(rc == 2 and len(doc["files"]) == 2 and doc["files"][1]["file"] == missing
+           and doc["files"][1]["valid"] is False and "No such file" in doc["files"][1]["error"]
+           and "gone.xml" in err, "json: an unreadable file is listed, not valid, with the error", out + err)
+    rc, out, err = run(["validate"] + NOLV + ["--format", "sarif", SEED, missing])
+    run0 = json.loads(out)["runs"][0]
+    inv = run0["invocations"][0]
+    notes = inv["toolExecutionNotifications"]
+    tap.ok(rc == 2 and inv["executionSuccessful"] is False and len(notes) == 1 and notes[0]["level"] == "error"
+           and "gone.xml" in notes[0]["message"]["text"]
+           and notes[0]["locations"][0]["physicalLocation"]["artifactLocation"]["uri"] == "file://" + urllib.parse.quote(missing),
+           "sarif: an unreadable file is a tool execution notification, executionSuccessful false", out)
+    rc, out, err = run(["validate"] + NOLV + ["--format", "sarif", SEED])
+    run0 = json.loads(out)["runs"][0]
+    tap.ok(rc == 0 and run0["invocations"][0]["executionSuccessful"] is True and run0["columnKind"] == "unicodeCodePoints",
+           "sarif: a successful run says so; columns are code points", out[:300])
+
+    # a file name that is not a plain URI path
+    name = "my vm#1 100%\u00e9.xml"
+    bad = write(tmp, name, seed.replace("assigned='no'", "assigned='maybe'", 1))
+    rc, out, err = run(["validate"] + NOLV + ["--format", "sarif", name], cwd=tmp)
+    uri = json.loads(out)["runs"][0]["results"][0]["locations"][0]["physicalLocation"]["artifactLocation"]["uri"]
+    tap.ok(rc == 1 and uri == "my%20vm%231%20100%25%C3%A9.xml" and urllib.parse.unquote(uri) == name,
+           "sarif: artifactLocation.uri percent-encoded (#, %, space, non-ASCII)", uri)
+    rc, out, err = run(["validate"] + NOLV + ["--format", "sarif", bad])
+    uri = json.loads(out)["runs"][0]["results"][0]["locations"][0]["physicalLocation"]["artifactLocation"]["uri"]
+    tap.ok(uri.startswith("file:///") and urllib.parse.unquote(uri[len("file://"):]) == bad,
+           "sarif: an absolute path is a file:// URI", uri)
+    rc, out, err = run(["validate"] + NOLV + ["--format", "json", bad])
+    d = json.loads(out)["files"][0]["diagnostics"][0]
+    tap.ok(all(k not in d or d[k] >= 1 for k in ("end_line", "end_column"))
+           and ("end_line" not in d or (d["end_line"], d["end_column"]) >= (d["line"], d["column"])),
+           "json: end_line/end_column, when known, after the start", d)
+
+    # a value with &#10; forges no line
+    forged = write(tmp, "forged.xml", seed.replace("bus='0x09' slot='0x00' function='0x3'",
+                                                   "bus='1&#10;forged.xml:1:1: note: all is well [schema]' slot='0x00' function='0x3'", 1))
+    rc, out, err = run(["validate"] + NOLV + [forged])
+    lines = out.splitlines()
+    tap.ok(rc == 1 and lines and all(DIAG_LINE.match(line) for line in lines)
+           and not any(line.startswith("forged.xml:1:1") for line in lines) and "\\n" in out,
+           "a value with &#10; is escaped: no forged line", out)
+    # a file name with a newline forges no line either
+    nl_name = "x.xml\nx.xml:1:1: note: forged [schema]"
+    write(tmp, nl_name, seed.replace("assigned='no'", "assigned='maybe'", 1))
+    rc, out, err = run(["validate"] + NOLV + [nl_name], cwd=tmp)
+    lines = out.splitlines()
+    tap.ok(rc == 1 and lines and all(line.startswith("x.xml\\nx.xml:1:1: note: forged [schema]:") for line in lines),
+           "a file name with a newline is escaped in text", out)
+    rc, out, err = run(["validate"] + NOLV + ["--format", "json", nl_name], cwd=tmp)
+    tap.ok(json.loads(out)["files"][0]["file"] == nl_name, "json: that name exactly, JSON-escaped", out[:300])
+    # bytes that are not UTF-8, and a terminal escape, in a file name
+    raw = b"\xff\xfe\x1b[31m.xml"
+    with open(os.path.join(os.fsencode(tmp), raw), "wb") as f:
+        f.write(seed.replace("assigned='no'", "assigned='maybe'", 1).encode())
+    results = []
+    for fmt in ("text", "json", "sarif"):
+        rc, out, err = run_bytes(["validate"] + NOLV + ["--format", fmt, raw], cwd=tmp)
+        try:
+            text = out.decode("utf-8")  # strict: any invalid byte fails
+            if fmt != "text":
+                json.loads(text)
+            results.append(rc == 1 and b"\x1b" not in out)
+        except ValueError as e:
+            results.append(False)
+            out += str(e).encode()
+        tap.ok(results[-1], f"{fmt}: a file name with \\xff\\xfe\\x1b[31m gives valid UTF-8"
+               + (" and JSON" if fmt != "text" else "") + ", no escape byte", out[:400])
+    rc, out, err = run_bytes(["validate"] + NOLV + ["--format", "sarif", raw], cwd=tmp)
+    uri = json.loads(out)["runs"][0]["results"][0]["locations"][0]["physicalLocation"]["artifactLocation"]["uri"]
+    tap.ok(uri == "%FF%FE%1B%5B31m.xml", "sarif: those bytes percent-encoded in the URI", uri)
+
+
+def xattr(path, name):
+    try:
+        return os.getxattr(path, name)
+    except OSError:
+        return None
+
+
+def output_files(tap, tmp, seed):
+    """normalize --in-place and -o: SPEC section 8."""
+    rc, expected, err = run(["normalize", "--no-libvirt-schemas", SEED])
+    nl = "--no-libvirt-schemas"
+    # owner, group, mode, xattr and ACL kept (as root: owned by nobody)
+    path = write(tmp, "owned.xml", seed)
+    os.chmod(path, 0o640)
+    if os.geteuid() == 0:
+        os.chown(path, 65534, 65534)
+    os.setxattr(path, "user.hp-test", b"kept")
+    os.setxattr(path, "system.posix_acl_access", ACL)
+    before = os.stat(path)
+    rc, _, err = run(["normalize", nl, "--in-place", path])
+    st = os.stat(path)
+    tap.ok(rc == 0 and open(path).read() == expected and st.st_ino != before.st_ino
+           and (st.st_uid, st.st_gid, stat.S_IMODE(st.st_mode)) == (before.st_uid, before.st_gid, 0o640)
+           and (os.geteuid() != 0 or st.st_uid == 65534),
+           "--in-place keeps owner, group and mode", f"{err} {before} {st}")
+    tap.ok(xattr(path, "user.hp-test") == b"kept" and xattr(path, "system.posix_acl_access") == ACL,
+           "--in-place keeps extended attributes and the ACL", err)
+    # -o onto an existing file keeps its metadata as well
+    out_path = write(tmp, "o-target.xml", "old")
+    os.chmod(out_path, 0o600)
+    os.setxattr(out_path, "user.hp-test", b"o")
+    rc, _, err = run(["normalize", nl, "-o", out_path, SEED])
+    tap.ok(rc == 0 and open(out_path).read() == expected and stat.S_IMODE(os.stat(out_path).st_mode) == 0o600
+           and xattr(out_path, "user.hp-test") == b"o", "-o OUT keeps the mode and xattrs of OUT", err)
+    # a chain of links: every link stays a link, the final target changes
+    chain_dir = os.path.join(tmp, "chain")
+    os.makedirs(os.path.join(chain_dir, "real"))
+    target = write(os.path.join(chain_dir, "real"), "vm.xml", seed)
+    os.symlink("real/vm.xml", os.path.join(chain_dir, "l2.xml"))
+    os.symlink(os.path.join(chain_dir, "l2.xml"), os.path.join(chain_dir, "l1.xml"))
+    rc, _, err = run(["normalize", nl, "--in-place", os.path.join(chain_dir, "l1.xml")])
+    tap.ok(rc == 0 and os.path.islink(os.path.join(chain_dir, "l1.xml")) and os.path.islink(os.path.join(chain_dir, "l2.xml"))
+           and open(target).read() == expected and sorted(os.listdir(chain_dir)) == ["l1.xml", "l2.xml", "real"],
+           "--in-place through a chain of links: the links stay, the target is replaced", err)
+    # a FIFO and a device: refused, untouched, no hang
+    fifo = os.path.join(tmp, "fifo.xml")
+    os.mkfifo(fifo)
+    rc, out, err = run(["normalize", nl, "-o", fifo, SEED], timeout=20)
+    tap.ok(rc == 2 and "a FIFO" in err and stat.S_ISFIFO(os.lstat(fifo).st_mode) and out == "",
+           "-o onto a FIFO: refused, the FIFO untouched", err)
+    dev = os.path.join(tmp, "null")
+    try:
+        os.mknod(dev, 0o666 | stat.S_IFCHR, os.makedev(1, 3))
+    except OSError:
+        dev = "/dev/null"  # no CAP_MKNOD here: the real one, which is refused all the same
+    rc, out, err = run(["normalize", nl, "-o", dev, SEED])
+    tap.ok(rc == 2 and "a character device" in err and stat.S_ISCHR(os.lstat(dev).st_mode),
+           "-o onto a character device: refused, untouched", err)
+    rc, out, err = run(["normalize", nl, "--in-place", fifo], timeout=20)
+    tap.ok(rc == 2 and stat.S_ISFIFO(os.lstat(fifo).st_mode), "--in-place on a FIFO: refused, not read", err)
+    # a file the caller may not write, in a directory where a rename would succeed
+    shared = os.path.join(tmp, "shared")
+    os.makedirs(shared)
+    os.chmod(shared, 0o777)
+    locked = write(shared, "locked.xml", seed)
+    os.chmod(locked, 0o644)
+    if os.geteuid() == 0:
+        os.chmod(tmp, 0o755)
+        rc, out, err = as_nobody(["normalize", nl, "--in-place", locked])
+        who = "as nobody"
+    else:
+        os.chmod(locked, 0o444)
+        rc, out, err = run(["normalize", nl, "--in-place", locked])
+        who = "read-only"
+    tap.ok(rc == 2 and "may not write" in err and open(locked).read() == seed and os.listdir(shared) == ["locked.xml"],
+           f"--in-place on a file the caller may not write ({who}): refused, untouched", err)
+    os.chmod(locked, 0o644)
 
 
 def main():
@@ -122,7 +350,7 @@ def main():
         tap.ok(rc == 0 and open(inplace).read() == out and stat.S_IMODE(st.st_mode) == 0o640,
                "--in-place rewrites the file and keeps its mode", err)
         tap.ok(st.st_ino != ino, "--in-place replaces the file by rename (atomic)", err)
-        leftovers = [f for f in os.listdir(tmp) if f.startswith("inplace.xml.")]
+        leftovers = [f for f in os.listdir(tmp) if "inplace.xml." in f]
         tap.ok(not leftovers, "--in-place leaves no temporary file", leftovers)
         before = open(bad).read()
         rc, _, err = run(["normalize", "--no-libvirt-schemas", "--in-place", bad])
@@ -139,6 +367,10 @@ def main():
         rc, _, err = run(["normalize", "--no-libvirt-schemas", "--in-place", link])
         tap.ok(rc == 0 and os.path.islink(link) and open(target).read() == out,
                "--in-place through a symbolic link updates its target", err)
+
+        cli_words(tap, tmp, seed)
+        reports(tap, tmp, seed)
+        output_files(tap, tmp, seed)
 
         # --- hostile input: a diagnostic, no leak, bounded time
         secret = write(tmp, "secret.txt", "TOP-SECRET-CONTENT\n")

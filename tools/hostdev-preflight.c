@@ -1,40 +1,30 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * hostdev-preflight: check a libvirt domain's PCI host devices before it
- * starts. The command line only: every check lives in the library (src/).
+ * starts. The command line only: it parses options, calls the library's
+ * checker (src/check) and prints; every check lives in the library.
  */
 #include <errno.h>
 #include <locale.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <sys/utsname.h>
-#include <unistd.h>
 
 #include <glib.h>
-#include <glib/gstdio.h>
 
 #include "config.h"
+#include "hp-checker.h"
 #include "hp-cmd-capture.h"
 #include "hp-cmd.h"
 #include "hp-diff.h"
-#include "hp-document.h"
-#include "hp-fix.h"
 #include "hp-error.h"
-#include "hp-host-rules.h"
-#include "hp-host-view.h"
+#include "hp-exit.h"
+#include "hp-file.h"
+#include "hp-fix.h"
 #include "hp-normalize.h"
 #include "hp-output.h"
 #include "hp-plan-output.h"
 #include "hp-plan.h"
-#include "hp-validate.h"
-
-/* Exit status, as SPEC section 3 and the man page say. */
-enum {
-	HP_EXIT_OK = 0,       /* no errors (warnings allowed) */
-	HP_EXIT_FINDINGS = 1, /* at least one error in an input */
-	HP_EXIT_USAGE = 2,    /* usage error, or an input that cannot be read */
-};
 
 typedef struct {
 	gchar *root;
@@ -62,11 +52,36 @@ hp_options_clear(HpOptions *opts)
 
 G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC(HpOptions, hp_options_clear)
 
-static gint
-hp_usage_error(const gchar *command, const gchar *fmt, ...) G_GNUC_PRINTF(2, 3);
+/* The options a command takes; its --help lists exactly these. */
+enum {
+	HP_OPT_ROOT = 1 << 0,    /* --root, --kernel-release */
+	HP_OPT_NO_HOST = 1 << 1, /* --no-host */
+	HP_OPT_SCHEMA = 1 << 2,  /* --libvirt-schemas, --no-libvirt-schemas */
+	HP_OPT_FORMAT = 1 << 3,  /* --format */
+	HP_OPT_WRITE = 1 << 4,   /* -o, --in-place, --libvirt-compat */
+	HP_OPT_WERROR = 1 << 5,  /* --werror */
+	HP_OPT_DIFF = 1 << 6,    /* --diff */
+};
+
+typedef struct _HpVerb HpVerb;
+typedef gint (*HpVerbFunc)(const HpVerb *verb, HpOptions *opts, gchar **files);
+
+/* One command: the table below generates the help and dispatches. */
+struct _HpVerb {
+	const gchar *name;
+	const gchar *synopsis;
+	const gchar *description;
+	HpVerbFunc handler;
+	guint options;        /* HP_OPT_* */
+	const gchar *formats; /* what --format takes, for its help */
+	gint (*own)(gint argc, gchar **argv); /* a command that parses its own options */
+};
 
 static gint
-hp_usage_error(const gchar *command, const gchar *fmt, ...)
+hp_usage_error(const HpVerb *verb, const gchar *fmt, ...) G_GNUC_PRINTF(2, 3);
+
+static gint
+hp_usage_error(const HpVerb *verb, const gchar *fmt, ...)
 {
 	va_list args;
 	g_autofree gchar *msg = NULL;
@@ -74,7 +89,8 @@ hp_usage_error(const gchar *command, const gchar *fmt, ...)
 	msg = g_strdup_vprintf(fmt, args);
 	va_end(args);
 	g_printerr("hostdev-preflight: %s\n", msg);
-	g_printerr("Try 'hostdev-preflight %s--help' for more information.\n", command != NULL ? command : "");
+	g_printerr("Try 'hostdev-preflight %s%s--help' for more information.\n", verb != NULL ? verb->name : "",
+		   verb != NULL ? " " : "");
 	return HP_EXIT_USAGE;
 }
 
@@ -83,13 +99,13 @@ hp_usage_error(const gchar *command, const gchar *fmt, ...)
  * not at all with --no-libvirt-schemas. Returns FALSE on a usage error.
  */
 static gboolean
-hp_options_libvirt_dir(const HpOptions *opts, const gchar *command, gchar **ret_dir, gint *ret_exit)
+hp_options_libvirt_dir(const HpOptions *opts, const HpVerb *verb, gchar **ret_dir, gint *ret_exit)
 {
 	g_autofree gchar *default_rng = g_build_filename(HP_LIBVIRT_SCHEMADIR, "domain.rng", NULL);
 
 	*ret_dir = NULL;
 	if (opts->no_libvirt_schemas && opts->libvirt_schemas != NULL) {
-		*ret_exit = hp_usage_error(command, "--libvirt-schemas and --no-libvirt-schemas exclude each other");
+		*ret_exit = hp_usage_error(verb, "--libvirt-schemas and --no-libvirt-schemas exclude each other");
 		return FALSE;
 	}
 	if (opts->no_libvirt_schemas)
@@ -97,7 +113,7 @@ hp_options_libvirt_dir(const HpOptions *opts, const gchar *command, gchar **ret_
 	if (opts->libvirt_schemas != NULL) {
 		g_autofree gchar *rng = g_build_filename(opts->libvirt_schemas, "domain.rng", NULL);
 		if (!g_file_test(rng, G_FILE_TEST_IS_REGULAR)) {
-			*ret_exit = hp_usage_error(command, "--libvirt-schemas: %s does not exist", rng);
+			*ret_exit = hp_usage_error(verb, "--libvirt-schemas: %s does not exist", rng);
 			return FALSE;
 		}
 		*ret_dir = g_strdup(opts->libvirt_schemas);
@@ -107,34 +123,8 @@ hp_options_libvirt_dir(const HpOptions *opts, const gchar *command, gchar **ret_
 	return TRUE;
 }
 
-static HpValidator *
-hp_cli_validator(const HpOptions *opts, const gchar *command, gint *ret_exit)
-{
-	g_autofree gchar *dir = NULL;
-	g_autoptr(GError) error = NULL;
-	HpValidator *validator;
-
-	if (!hp_options_libvirt_dir(opts, command, &dir, ret_exit))
-		return NULL;
-	validator = hp_validator_new(dir, &error);
-	if (validator == NULL) {
-		g_printerr("hostdev-preflight: %s\n", error->message);
-		*ret_exit = HP_EXIT_USAGE;
-	}
-	return validator;
-}
-
-static const gchar *hp_pci_ids_path(void);
-
 /* The pci.ids to name devices with: $HOSTDEV_PREFLIGHT_PCI_IDS, or the first
  * of the configured paths that exists. */
-gchar *
-hp_cmd_pci_ids_path(void)
-{
-	const gchar *path = hp_pci_ids_path();
-	return g_strdup(path);
-}
-
 static const gchar *
 hp_pci_ids_path(void)
 {
@@ -157,25 +147,28 @@ hp_pci_ids_path(void)
 }
 
 /*
- * The host to check against, or NULL with *ret_skip set (the host rules do
- * not run) or *ret_exit set (the --root directory cannot be read).
+ * Gives @checker its host, as the options say: none (a command without
+ * host options, or --no-host), the --root, or this machine, whose lack of
+ * a PCI sysfs (a container, a CI runner) skips the host rules with a note.
+ * Returns FALSE with *@ret_exit on a usage error.
  */
-static HpHostView *
-hp_cli_host(const HpOptions *opts, const gchar *command, gchar **ret_skip, gint *ret_exit)
+static gboolean
+hp_cli_setup_host(HpChecker *checker, const HpOptions *opts, const HpVerb *verb, gint *ret_exit)
 {
 	g_autoptr(GError) error = NULL;
 	g_autofree gchar *release = g_strdup(opts->kernel_release);
-	HpHostView *view;
-	HpHost *host;
+	g_autofree gchar *why = NULL;
 	const gchar *default_root;
+	HpHost *host;
 
-	*ret_skip = NULL;
+	if (!(verb->options & HP_OPT_ROOT))
+		return TRUE; /* the checker starts with the host rules off */
 	if (opts->no_host) {
 		if (opts->root != NULL || opts->kernel_release != NULL) {
-			*ret_exit = hp_usage_error(command, "--no-host excludes --root and --kernel-release");
-			return NULL;
+			*ret_exit = hp_usage_error(verb, "--no-host excludes --root and --kernel-release");
+			return FALSE;
 		}
-		return NULL;
+		return TRUE;
 	}
 	if (release == NULL) {
 		struct utsname u;
@@ -191,29 +184,46 @@ hp_cli_host(const HpOptions *opts, const gchar *command, gchar **ret_skip, gint 
 	if (host == NULL) {
 		g_printerr("hostdev-preflight: %s\n", error->message);
 		*ret_exit = HP_EXIT_USAGE;
-		return NULL;
+		return FALSE;
 	}
 	hp_host_set_pci_ids(host, hp_pci_ids_path());
-	view = hp_host_view_new(host);
-	if (opts->root == NULL && !hp_host_view_has_pci(view)) {
-		*ret_skip = g_strdup("this machine has no PCI sysfs (/sys/bus/pci/devices), as in a container or a CI runner; "
-				     "run on the target host, give a copy of its tree with --root, or pass --no-host");
-		hp_host_view_free(view);
-		return NULL;
+	if (hp_checker_set_host(checker, host, &error))
+		return TRUE;
+	if (opts->root != NULL) {
+		/* one line: the option is right, the directory is not */
+		g_printerr("hostdev-preflight: --root: %s; give the directory that holds a copy of a host's sys/\n",
+			   error->message);
+		*ret_exit = HP_EXIT_USAGE;
+		return FALSE;
 	}
-	return view;
+	/* the advice names only what this command takes */
+	why = g_strdup_printf("this machine has no PCI sysfs (/sys/bus/pci/devices), as in a container or a CI runner; "
+			      "run on the target host%s give a copy of its tree with --root%s",
+			      verb->options & HP_OPT_NO_HOST ? "," : ", or",
+			      verb->options & HP_OPT_NO_HOST ? ", or pass --no-host" : "");
+	hp_checker_skip_host(checker, why);
+	return TRUE;
 }
 
-/* A word about the host's modules.alias itself: not a finding about a domain. */
-static void
-hp_cli_host_warnings(const HpHostView *view)
+/* The checker the options ask for, or NULL with *@ret_exit. */
+static HpChecker *
+hp_cli_checker(const HpOptions *opts, const HpVerb *verb, gint *ret_exit)
 {
-	const HpModAlias *ma = view != NULL ? hp_host_view_modalias_if_read(view) : NULL;
-	if (ma != NULL && ma->malformed > 0)
-		g_printerr("hostdev-preflight: warning: lib/modules/%s/modules.alias: %u line%s not 'alias PATTERN MODULE' "
-			   "(the first is line %u), ignoring %s\n",
-			   hp_host_get_kernel_release(hp_host_view_get_host(view)), ma->malformed,
-			   ma->malformed == 1 ? "" : "s", ma->first_malformed_line, ma->malformed == 1 ? "it" : "them");
+	g_autofree gchar *dir = NULL;
+	g_autoptr(GError) error = NULL;
+	g_autoptr(HpChecker) checker = NULL;
+
+	if (!hp_options_libvirt_dir(opts, verb, &dir, ret_exit))
+		return NULL;
+	checker = hp_checker_new(dir, &error);
+	if (checker == NULL) {
+		g_printerr("hostdev-preflight: %s\n", error->message);
+		*ret_exit = HP_EXIT_USAGE;
+		return NULL;
+	}
+	if (!hp_cli_setup_host(checker, opts, verb, ret_exit))
+		return NULL;
+	return g_steal_pointer(&checker);
 }
 
 static const gchar *
@@ -223,154 +233,137 @@ hp_display_name(const gchar *path)
 }
 
 static gint
-hp_cmd_validate(HpOptions *opts, gchar **files)
+hp_print_stdout(const gchar *text)
 {
-	g_autoptr(HpValidator) validator = NULL;
+	fputs(text, stdout);
+	if (fflush(stdout) != 0 || ferror(stdout)) {
+		g_printerr("hostdev-preflight: cannot write to standard output: %s\n", g_strerror(errno));
+		return HP_EXIT_USAGE;
+	}
+	return HP_EXIT_OK;
+}
+
+/* Standard input has one content: '-' may be given once. */
+static gboolean
+hp_files_check_stdin(const HpVerb *verb, gchar **files, gint *ret_exit)
+{
+	guint dashes = 0;
+	for (guint i = 0; files[i] != NULL; i++) {
+		if (g_strcmp0(files[i], "-") == 0)
+			dashes++;
+	}
+	if (dashes > 1) {
+		*ret_exit = hp_usage_error(verb, "'-' (standard input) is given %u times; it can be read only once", dashes);
+		return FALSE;
+	}
+	return TRUE;
+}
+
+static gint
+hp_cmd_validate(const HpVerb *verb, HpOptions *opts, gchar **files)
+{
+	g_autoptr(HpChecker) checker = NULL;
 	g_autoptr(HpReport) report = hp_report_new(opts->werror);
-	g_autoptr(HpHostView) view = NULL;
-	g_autofree gchar *skip = NULL;
 	g_autofree gchar *text = NULL;
 	HpOutputFormat format = HP_OUTPUT_TEXT;
-	gboolean unreadable = FALSE;
 	gint exit_code = HP_EXIT_OK;
 
 	if (opts->format != NULL && !hp_output_format_parse(opts->format, &format))
-		return hp_usage_error("validate ", "unknown --format '%s': use text, json or sarif", opts->format);
-	if (opts->output != NULL || opts->in_place || opts->libvirt_compat)
-		return hp_usage_error("validate ", "validate writes nothing: -o, --in-place and --libvirt-compat are for normalize");
-	if (files == NULL || files[0] == NULL)
-		return hp_usage_error("validate ", "no FILE given: name the domain XML files to check, or - for standard input");
-	validator = hp_cli_validator(opts, "validate ", &exit_code);
-	if (validator == NULL)
+		return hp_usage_error(verb, "unknown --format '%s': use text, json or sarif", opts->format);
+	if (files[0] == NULL)
+		return hp_usage_error(verb, "no FILE given: name the domain XML files to check, or - for standard input");
+	if (!hp_files_check_stdin(verb, files, &exit_code))
 		return exit_code;
-	exit_code = -1;
-	view = hp_cli_host(opts, "validate ", &skip, &exit_code);
-	if (exit_code >= 0)
+	checker = hp_cli_checker(opts, verb, &exit_code);
+	if (checker == NULL)
 		return exit_code;
 
 	for (guint i = 0; files[i] != NULL; i++) {
 		g_autoptr(GError) error = NULL;
-		g_autoptr(HpDocument) hdoc = NULL;
-		g_autoptr(HpDomain) domain = NULL;
-		HpDiagList *diags;
+		g_autoptr(HpCheckResult) result = NULL;
+		const gchar *name = hp_display_name(files[i]);
 
-		diags = hp_report_add_file(report, hp_display_name(files[i]));
-		hdoc = hp_document_load(files[i], hp_display_name(files[i]), diags, &error);
-		if (error != NULL) {
-			g_printerr("hostdev-preflight: cannot read %s: %s\n", files[i], error->message);
-			g_ptr_array_remove_index(report->files, report->files->len - 1);
-			unreadable = TRUE;
+		result = hp_checker_check_file(checker, files[i], name, &error);
+		if (result == NULL) {
+			g_autofree gchar *shown = hp_escape(name);
+			g_autofree gchar *why = hp_escape(error->message);
+			g_printerr("hostdev-preflight: cannot read %s: %s\n", shown, why);
+			hp_report_add_unreadable(report, name, error->message);
 			continue;
 		}
-		if (hdoc == NULL)
-			continue;
-		domain = hp_validator_check(validator, hdoc, diags);
-		if (view != NULL)
-			hp_host_rules_check(view, hdoc, domain, diags);
-		else if (skip != NULL)
-			hp_host_rules_skipped(hdoc, diags, skip);
-		hp_diag_list_sort(diags);
+		hp_report_take_file(report, name, g_steal_pointer(&result->diags));
 	}
 	text = hp_report_to_string(report, format);
-	fputs(text, stdout);
-	fflush(stdout);
-	hp_cli_host_warnings(view);
-	if (unreadable)
+	exit_code = hp_print_stdout(text);
+	if (exit_code != HP_EXIT_OK || hp_report_count_unreadable(report) > 0)
 		return HP_EXIT_USAGE;
 	return hp_report_valid(report) ? HP_EXIT_OK : HP_EXIT_FINDINGS;
 }
 
-/* Writes @data to @path through a temporary file and a rename, keeping the
- * mode of the file it replaces (or 0644 for a new one). */
-static gboolean
-hp_write_atomically(const gchar *path, const gchar *data, GError **error)
-{
-	g_autofree gchar *target = NULL;
-	struct stat st;
-	gint mode = 0644;
-
-	/* write through a symbolic link, not over it */
-	target = g_file_read_link(path, NULL);
-	if (target != NULL && !g_path_is_absolute(target)) {
-		g_autofree gchar *dir = g_path_get_dirname(path);
-		gchar *abs = g_build_filename(dir, target, NULL);
-		g_free(target);
-		target = abs;
-	}
-	if (target == NULL)
-		target = g_strdup(path);
-	if (g_stat(target, &st) == 0)
-		mode = (gint)(st.st_mode & 07777);
-	return g_file_set_contents_full(target, data, -1,
-					G_FILE_SET_CONTENTS_CONSISTENT | G_FILE_SET_CONTENTS_ONLY_EXISTING, mode,
-					error);
-}
-
 /*
- * For the commands whose stdout is not a report (normalize, plan): loads
- * @file, runs the static layers and, with @view, the host's, and prints the
- * findings on stderr. Returns -1 when the document may go on, with it and
- * its model; else the exit status, after saying "@file: @refusal".
+ * For the commands whose stdout is not a report (normalize, plan): checks
+ * @file, prints the findings on stderr and refuses, saying "@file: @refusal",
+ * a document with errors (or warnings, with --werror). Returns -1 and the
+ * result when the document may go on; else the exit status.
  */
 static gint
-hp_cli_check_quietly(HpValidator *validator, HpHostView *view, const gchar *file, gboolean werror,
-		     const gchar *refusal, HpDocument **ret_hdoc, HpDomain **ret_domain, HpReport **ret_report)
+hp_cli_check_quietly(HpChecker *checker, const gchar *file, gboolean werror, const gchar *refusal,
+		     HpCheckResult **ret_result, HpReport **ret_report)
 {
 	g_autoptr(HpReport) report = hp_report_new(werror);
-	g_autoptr(HpDocument) hdoc = NULL;
-	g_autoptr(HpDomain) domain = NULL;
+	g_autoptr(HpCheckResult) result = NULL;
 	g_autoptr(GError) error = NULL;
 	g_autofree gchar *text = NULL;
-	HpDiagList *diags = hp_report_add_file(report, hp_display_name(file));
+	g_autofree gchar *shown = hp_escape(hp_display_name(file));
 
-	hdoc = hp_document_load(file, hp_display_name(file), diags, &error);
-	if (error != NULL) {
-		g_printerr("hostdev-preflight: cannot read %s: %s\n", file, error->message);
+	result = hp_checker_check_file(checker, file, hp_display_name(file), &error);
+	if (result == NULL) {
+		g_autofree gchar *why = hp_escape(error->message);
+		g_printerr("hostdev-preflight: cannot read %s: %s\n", shown, why);
 		return HP_EXIT_USAGE;
 	}
-	if (hdoc != NULL) {
-		domain = hp_validator_check(validator, hdoc, diags);
-		if (view != NULL) {
-			hp_host_rules_check(view, hdoc, domain, diags);
-			hp_diag_list_sort(diags);
-		}
-	}
+	hp_report_take_file(report, result->name, g_steal_pointer(&result->diags));
 	text = hp_report_to_string(report, HP_OUTPUT_TEXT);
 	g_printerr("%s", text);
 	if (!hp_report_valid(report)) {
-		g_printerr("hostdev-preflight: %s: %s\n", hp_display_name(file), refusal);
+		g_printerr("hostdev-preflight: %s: %s\n", shown, refusal);
 		return HP_EXIT_FINDINGS;
 	}
-	*ret_hdoc = g_steal_pointer(&hdoc);
-	*ret_domain = g_steal_pointer(&domain);
+	*ret_result = g_steal_pointer(&result);
 	if (ret_report != NULL)
 		*ret_report = g_steal_pointer(&report);
 	return -1;
 }
 
 static gint
-hp_cmd_normalize(HpOptions *opts, gchar **files)
+hp_cmd_normalize(const HpVerb *verb, HpOptions *opts, gchar **files)
 {
-	g_autoptr(HpValidator) validator = NULL;
+	g_autoptr(HpChecker) checker = NULL;
 	g_autoptr(HpNormalizer) norm = NULL;
-	g_autoptr(HpDocument) hdoc = NULL;
-	g_autoptr(HpDomain) domain = NULL;
+	g_autoptr(HpCheckResult) result = NULL;
 	g_autoptr(GError) error = NULL;
 	g_autofree gchar *out = NULL;
 	gint exit_code = HP_EXIT_OK;
 	const gchar *file;
+	const gchar *dest;
 
-	if (files == NULL || files[0] == NULL || files[1] != NULL)
-		return hp_usage_error("normalize ", "normalize takes exactly one FILE (- for standard input)");
-	if (opts->format != NULL)
-		return hp_usage_error("normalize ", "normalize writes XML; --format is for validate and plan");
+	if (files[0] == NULL || files[1] != NULL)
+		return hp_usage_error(verb, "normalize takes exactly one FILE (- for standard input)");
 	file = files[0];
 	if (opts->in_place && opts->output != NULL)
-		return hp_usage_error("normalize ", "-o and --in-place exclude each other");
+		return hp_usage_error(verb, "-o and --in-place exclude each other");
 	if (opts->in_place && g_strcmp0(file, "-") == 0)
-		return hp_usage_error("normalize ", "--in-place needs a file, not standard input");
-	validator = hp_cli_validator(opts, "normalize ", &exit_code);
-	if (validator == NULL)
+		return hp_usage_error(verb, "--in-place needs a file, not standard input");
+	/* -o - is standard output, as no option at all */
+	dest = opts->in_place ? file : (g_strcmp0(opts->output, "-") == 0 ? NULL : opts->output);
+	/* refuse a file that will not be written before saying anything else */
+	if (dest != NULL && !hp_file_check_writable(dest, &error)) {
+		g_autofree gchar *why = hp_escape(error->message);
+		g_printerr("hostdev-preflight: %s\n", why);
+		return HP_EXIT_USAGE;
+	}
+	checker = hp_cli_checker(opts, verb, &exit_code);
+	if (checker == NULL)
 		return exit_code;
 	norm = hp_normalizer_new(&error);
 	if (norm == NULL) {
@@ -378,229 +371,193 @@ hp_cmd_normalize(HpOptions *opts, gchar **files)
 		return HP_EXIT_USAGE;
 	}
 
-	exit_code = hp_cli_check_quietly(validator, NULL, file, opts->werror, "not normalized, fix the errors above first",
-					 &hdoc, &domain, NULL);
+	exit_code = hp_cli_check_quietly(checker, file, opts->werror, "not normalized, fix the errors above first",
+					 &result, NULL);
 	if (exit_code >= 0)
 		return exit_code;
-	out = hp_normalizer_apply(norm, hdoc->doc, opts->libvirt_compat, &error);
+	out = hp_normalizer_apply(norm, result->document->doc, opts->libvirt_compat, &error);
 	if (out == NULL) {
 		g_printerr("hostdev-preflight: %s\n", error->message);
 		return HP_EXIT_FINDINGS;
 	}
-	if (opts->in_place || opts->output != NULL) {
-		const gchar *dest = opts->in_place ? file : opts->output;
-		if (!hp_write_atomically(dest, out, &error)) {
-			g_printerr("hostdev-preflight: cannot write %s: %s\n", dest, error->message);
-			return HP_EXIT_USAGE;
-		}
-		return HP_EXIT_OK;
-	}
-	fputs(out, stdout);
-	if (fflush(stdout) != 0) {
-		g_printerr("hostdev-preflight: cannot write to standard output: %s\n", g_strerror(errno));
+	if (dest == NULL)
+		return hp_print_stdout(out);
+	if (!hp_file_replace(dest, out, strlen(out), &error)) {
+		g_autofree gchar *why = hp_escape(error->message);
+		g_printerr("hostdev-preflight: %s\n", why);
 		return HP_EXIT_USAGE;
 	}
 	return HP_EXIT_OK;
+}
+
+static gint
+hp_cmd_plan(const HpVerb *verb, HpOptions *opts, gchar **files)
+{
+	g_autoptr(HpChecker) checker = NULL;
+	g_autoptr(HpCheckResult) result = NULL;
+	g_autoptr(HpReport) report = NULL;
+	g_autoptr(GError) error = NULL;
+	g_autoptr(HpPlan) plan = NULL;
+	g_autofree gchar *out = NULL;
+	HpPlanFormat format = HP_PLAN_FORMAT_TEXT;
+	gint exit_code = HP_EXIT_OK;
+
+	if (opts->format != NULL && !hp_plan_format_parse(opts->format, &format))
+		return hp_usage_error(verb, "unknown --format '%s': use text, json or sh", opts->format);
+	if (files[0] == NULL || files[1] != NULL)
+		return hp_usage_error(verb, "plan takes exactly one FILE (- for standard input)");
+	checker = hp_cli_checker(opts, verb, &exit_code);
+	if (checker == NULL)
+		return exit_code;
+	exit_code = hp_cli_check_quietly(checker, files[0], opts->werror,
+					 "no plan, the domain does not validate against this host", &result, &report);
+	if (exit_code >= 0)
+		return exit_code;
+	if (!result->host_checked) {
+		/* the note above said why */
+		g_printerr("hostdev-preflight: no plan: a plan is for a host, and there is none to check against here\n");
+		return HP_EXIT_USAGE;
+	}
+	/* the library refuses a domain with errors too, not only the line above */
+	plan = hp_plan_build(hp_checker_get_host_view(checker), result->domain,
+			     ((HpFileReport *)g_ptr_array_index(report->files, 0))->diags, &error);
+	if (plan == NULL) {
+		g_autofree gchar *why = hp_escape(error->message);
+		g_printerr("hostdev-preflight: %s\n", why);
+		return HP_EXIT_FINDINGS;
+	}
+	out = hp_plan_to_string(plan, format);
+	return hp_print_stdout(out);
 }
 
 
 /*
- * fix: the repairs of SPEC section 12, then normalized. What is left is
- * reported on stderr as validate reports it, found by checking the output.
+ * fix: the repairs of SPEC section 12 on the document, then normalized.
+ * What is left is reported on stderr as validate reports it, found by
+ * checking the output itself.
  */
 static gint
-hp_cmd_fix(HpOptions *opts, gchar **files)
+hp_cmd_fix(const HpVerb *verb, HpOptions *opts, gchar **files)
 {
-	g_autoptr(HpValidator) validator = NULL;
+	g_autoptr(HpChecker) checker = NULL;
 	g_autoptr(HpNormalizer) norm = NULL;
-	g_autoptr(HpHostView) view = NULL;
+	g_autoptr(HpCheckResult) result = NULL;
+	g_autoptr(HpCheckResult) after = NULL;
 	g_autoptr(HpReport) report = hp_report_new(opts->werror);
-	g_autoptr(HpReport) after = hp_report_new(opts->werror);
-	g_autoptr(HpDocument) hdoc = NULL;
-	g_autoptr(HpDocument) fixed_doc = NULL;
-	g_autoptr(HpDomain) domain = NULL;
-	g_autoptr(HpDomain) fixed_domain = NULL;
 	g_autoptr(GError) error = NULL;
-	g_autoptr(GBytes) fixed_bytes = NULL;
-	g_autofree gchar *skip = NULL;
+	g_autoptr(GBytes) fixed = NULL;
 	g_autofree gchar *out = NULL;
 	g_autofree gchar *text = NULL;
-	HpDiagList *diags, *left;
 	gint exit_code = HP_EXIT_OK;
-	const gchar *file;
+	const gchar *file, *name, *dest;
 
-	if (files == NULL || files[0] == NULL || files[1] != NULL)
-		return hp_usage_error("fix ", "fix takes exactly one FILE (- for standard input)");
+	if (files[0] == NULL || files[1] != NULL)
+		return hp_usage_error(verb, "fix takes exactly one FILE (- for standard input)");
 	file = files[0];
+	name = hp_display_name(file);
 	if (opts->in_place && opts->output != NULL)
-		return hp_usage_error("fix ", "-o and --in-place exclude each other");
+		return hp_usage_error(verb, "-o and --in-place exclude each other");
 	if (opts->diff && (opts->in_place || opts->output != NULL))
-		return hp_usage_error("fix ", "--diff writes the diff to standard output; it excludes -o and --in-place");
+		return hp_usage_error(verb, "--diff writes the diff to standard output; it excludes -o and --in-place");
 	if (opts->in_place && g_strcmp0(file, "-") == 0)
-		return hp_usage_error("fix ", "--in-place needs a file, not standard input");
-	validator = hp_cli_validator(opts, "fix ", &exit_code);
-	if (validator == NULL)
+		return hp_usage_error(verb, "--in-place needs a file, not standard input");
+	dest = opts->in_place ? file : (g_strcmp0(opts->output, "-") == 0 ? NULL : opts->output);
+	if (dest != NULL && !hp_file_check_writable(dest, &error)) {
+		g_autofree gchar *why = hp_escape(error->message);
+		g_printerr("hostdev-preflight: %s\n", why);
+		return HP_EXIT_USAGE;
+	}
+	checker = hp_cli_checker(opts, verb, &exit_code);
+	if (checker == NULL)
 		return exit_code;
 	norm = hp_normalizer_new(&error);
 	if (norm == NULL) {
 		g_printerr("hostdev-preflight: %s\n", error->message);
 		return HP_EXIT_USAGE;
 	}
-	exit_code = -1;
-	view = hp_cli_host(opts, "fix ", &skip, &exit_code);
-	if (exit_code >= 0)
-		return exit_code;
-
-	diags = hp_report_add_file(report, hp_display_name(file));
-	hdoc = hp_document_load(file, hp_display_name(file), diags, &error);
-	if (error != NULL) {
-		g_printerr("hostdev-preflight: cannot read %s: %s\n", file, error->message);
+	result = hp_checker_check_file(checker, file, name, &error);
+	if (result == NULL) {
+		g_autofree gchar *shown = hp_escape(name);
+		g_autofree gchar *why = hp_escape(error->message);
+		g_printerr("hostdev-preflight: cannot read %s: %s\n", shown, why);
 		return HP_EXIT_USAGE;
 	}
-	if (hdoc == NULL) { /* not XML: nothing to repair */
+	if (result->document == NULL) { /* not XML, or too large: nothing to repair */
+		hp_report_take_file(report, name, g_steal_pointer(&result->diags));
 		text = hp_report_to_string(report, HP_OUTPUT_TEXT);
 		g_printerr("%s", text);
 		return HP_EXIT_FINDINGS;
 	}
-	domain = hp_validator_check(validator, hdoc, diags);
-	if (view != NULL)
-		hp_host_rules_check(view, hdoc, domain, diags);
-	hp_fix_apply(hdoc, domain, diags, NULL);
-	out = hp_normalizer_apply(norm, hdoc->doc, opts->libvirt_compat, &error);
+	hp_fix_apply(result->document, result->domain, result->diags, NULL);
+	out = hp_normalizer_apply(norm, result->document->doc, opts->libvirt_compat, &error);
 	if (out == NULL) {
-		g_printerr("hostdev-preflight: %s: not fixed: %s\n", hp_display_name(file), error->message);
+		g_autofree gchar *why = hp_escape(error->message);
+		g_printerr("hostdev-preflight: %s: not fixed: %s\n", name, why);
 		return HP_EXIT_FINDINGS;
 	}
-
-	/* what is left, found in the output itself */
-	left = hp_report_add_file(after, hp_display_name(file));
-	fixed_bytes = g_bytes_new(out, strlen(out));
-	fixed_doc = hp_document_new_from_bytes(hp_display_name(file), fixed_bytes, left);
-	if (fixed_doc != NULL) {
-		fixed_domain = hp_validator_check(validator, fixed_doc, left);
-		if (view != NULL)
-			hp_host_rules_check(view, fixed_doc, fixed_domain, left);
-		else if (skip != NULL)
-			hp_host_rules_skipped(fixed_doc, left, skip);
-		hp_diag_list_sort(left);
-	}
-	g_free(text);
-	text = hp_report_to_string(after, HP_OUTPUT_TEXT);
+	/* what is left, found in the output */
+	fixed = g_bytes_new(out, strlen(out));
+	after = hp_checker_check(checker, name, fixed);
+	hp_report_take_file(report, name, g_steal_pointer(&after->diags));
+	text = hp_report_to_string(report, HP_OUTPUT_TEXT);
 	g_printerr("%s", text);
 
 	if (opts->diff) {
-		g_autofree gchar *orig = g_strndup(g_bytes_get_data(hdoc->bytes, NULL), g_bytes_get_size(hdoc->bytes));
-		g_autofree gchar *a = g_strdup_printf("a/%s", hp_display_name(file));
-		g_autofree gchar *b = g_strdup_printf("b/%s", hp_display_name(file));
+		g_autofree gchar *orig = g_strndup(g_bytes_get_data(result->document->bytes, NULL),
+						   g_bytes_get_size(result->document->bytes));
+		g_autofree gchar *a = g_strdup_printf("a/%s", name);
+		g_autofree gchar *b = g_strdup_printf("b/%s", name);
 		g_autofree gchar *d = hp_diff_unified(a, orig, b, out, 3);
-		fputs(d, stdout);
-	} else if (opts->in_place || opts->output != NULL) {
-		const gchar *dest = opts->in_place ? file : opts->output;
-		if (!hp_write_atomically(dest, out, &error)) {
-			g_printerr("hostdev-preflight: cannot write %s: %s\n", dest, error->message);
+		exit_code = hp_print_stdout(d);
+	} else if (dest != NULL) {
+		if (!hp_file_replace(dest, out, strlen(out), &error)) {
+			g_autofree gchar *why = hp_escape(error->message);
+			g_printerr("hostdev-preflight: %s\n", why);
 			return HP_EXIT_USAGE;
 		}
 	} else {
-		fputs(out, stdout);
+		exit_code = hp_print_stdout(out);
 	}
-	if (fflush(stdout) != 0) {
-		g_printerr("hostdev-preflight: cannot write to standard output: %s\n", g_strerror(errno));
-		return HP_EXIT_USAGE;
-	}
-	return hp_report_valid(after) ? HP_EXIT_OK : HP_EXIT_FINDINGS;
+	if (exit_code != HP_EXIT_OK)
+		return exit_code;
+	return hp_report_valid(report) ? HP_EXIT_OK : HP_EXIT_FINDINGS;
 }
 
-static gint
-hp_cmd_plan(HpOptions *opts, gchar **files)
+/* The pci.ids the language server names devices with. */
+gchar *
+hp_cmd_pci_ids_path(void)
 {
-	g_autoptr(HpReport) report = NULL;
-	g_autoptr(GError) error = NULL;
-	g_autoptr(HpValidator) validator = NULL;
-	g_autoptr(HpHostView) view = NULL;
-	g_autoptr(HpDocument) hdoc = NULL;
-	g_autoptr(HpDomain) domain = NULL;
-	g_autoptr(HpPlan) plan = NULL;
-	g_autofree gchar *skip = NULL;
-	g_autofree gchar *out = NULL;
-	HpPlanFormat format = HP_PLAN_FORMAT_TEXT;
-	gint exit_code = -1;
-	const gchar *file;
-
-	if (opts->format != NULL && !hp_plan_format_parse(opts->format, &format))
-		return hp_usage_error("plan ", "unknown --format '%s': use text, json or sh", opts->format);
-	if (files == NULL || files[0] == NULL || files[1] != NULL)
-		return hp_usage_error("plan ", "plan takes exactly one FILE (- for standard input)");
-	if (opts->no_host)
-		return hp_usage_error("plan ", "a plan is for a host: --no-host does not apply");
-	file = files[0];
-	validator = hp_cli_validator(opts, "plan ", &exit_code);
-	if (validator == NULL)
-		return exit_code;
-	exit_code = -1;
-	view = hp_cli_host(opts, "plan ", &skip, &exit_code);
-	if (exit_code >= 0)
-		return exit_code;
-	if (view == NULL) {
-		g_printerr("hostdev-preflight: no plan: %s\n", skip);
-		return HP_EXIT_USAGE;
-	}
-	exit_code = hp_cli_check_quietly(validator, view, file, opts->werror,
-					 "no plan, the domain does not validate against this host", &hdoc, &domain, &report);
-	if (exit_code >= 0)
-		return exit_code;
-	plan = hp_plan_build(view, domain, ((HpFileReport *)g_ptr_array_index(report->files, 0))->diags, &error);
-	if (plan == NULL) {
-		g_printerr("hostdev-preflight: %s: %s\n", hp_display_name(file), error->message);
-		return HP_EXIT_FINDINGS;
-	}
-	hp_cli_host_warnings(view);
-	out = hp_plan_to_string(plan, format);
-	fputs(out, stdout);
-	if (fflush(stdout) != 0) {
-		g_printerr("hostdev-preflight: cannot write to standard output: %s\n", g_strerror(errno));
-		return HP_EXIT_USAGE;
-	}
-	return HP_EXIT_OK;
+	return g_strdup(hp_pci_ids_path());
 }
 
-typedef gint (*HpCmdFunc)(HpOptions *opts, gchar **files);
-
-typedef struct {
-	const gchar *name;
-	const gchar *synopsis;
-	const gchar *description;
-	HpCmdFunc func;
-	guint options; /* HpOptionGroup flags */
-} HpCmd;
-
-enum {
-	HP_OPT_HOST = 1 << 0,
-	HP_OPT_SCHEMA = 1 << 1,
-	HP_OPT_FORMAT = 1 << 2,
-	HP_OPT_WRITE = 1 << 3,
-	HP_OPT_WERROR = 1 << 4,
-	HP_OPT_DIFF = 1 << 5,
-};
-
-static const HpCmd hp_cmds[] = {
+/* Sorted by name: --help lists them in this order. */
+static const HpVerb hp_verbs[] = {
+    {"capture", "[--root DIR] [-o FILE]", "Write a snapshot of the host, for --root anywhere (no root needed)",
+     NULL, 0, NULL, hp_cmd_capture},
     {"fix", "[OPTIONS] FILE", "Repair what the rules can repair, and write the domain normalized (or --diff)",
-     hp_cmd_fix, HP_OPT_HOST | HP_OPT_SCHEMA | HP_OPT_WRITE | HP_OPT_WERROR | HP_OPT_DIFF},
+     hp_cmd_fix, HP_OPT_ROOT | HP_OPT_NO_HOST | HP_OPT_SCHEMA | HP_OPT_WRITE | HP_OPT_WERROR | HP_OPT_DIFF, NULL, NULL},
+    {"lsp", "[OPTIONS]", "Serve the Language Server Protocol on stdio: findings as you type, quick fixes, hover",
+     NULL, 0, NULL, hp_cmd_lsp},
     {"normalize", "[OPTIONS] FILE", "Write the domain in normalized form (to stdout, -o OUT or --in-place)",
-     hp_cmd_normalize, HP_OPT_SCHEMA | HP_OPT_WRITE | HP_OPT_WERROR},
+     hp_cmd_normalize, HP_OPT_SCHEMA | HP_OPT_WRITE | HP_OPT_WERROR, NULL, NULL},
     {"plan", "[OPTIONS] FILE", "The drivers each device goes to, and the sysfs writes to prepare and release the host",
-     hp_cmd_plan, HP_OPT_HOST | HP_OPT_SCHEMA | HP_OPT_FORMAT | HP_OPT_WERROR},
+     hp_cmd_plan, HP_OPT_ROOT | HP_OPT_SCHEMA | HP_OPT_FORMAT | HP_OPT_WERROR, "Output format: text (default), json or sh", NULL},
     {"validate", "[OPTIONS] FILE...", "Check domains against the grammars, the rules and the host ('-' reads stdin)",
-     hp_cmd_validate, HP_OPT_HOST | HP_OPT_SCHEMA | HP_OPT_FORMAT | HP_OPT_WERROR},
+     hp_cmd_validate, HP_OPT_ROOT | HP_OPT_NO_HOST | HP_OPT_SCHEMA | HP_OPT_FORMAT | HP_OPT_WERROR,
+     "Output format: text (default), json or sarif", NULL},
 };
 
 static GOptionContext *
-hp_cmd_context(const HpCmd *cmd, HpOptions *opts)
+hp_verb_context(const HpVerb *verb, HpOptions *opts)
 {
-	g_autofree gchar *param = g_strdup_printf("%s %s", cmd->name, cmd->synopsis);
+	g_autofree gchar *param = g_strdup_printf("%s %s", verb->name, verb->synopsis);
+	g_autofree gchar *description = NULL;
 	GOptionContext *ctx = g_option_context_new(param);
-	const GOptionEntry host[] = {
+	const GOptionEntry root[] = {
 	    {"root", 0, 0, G_OPTION_ARG_FILENAME, &opts->root, "Host filesystem root: sysfs at DIR/sys, modules at DIR/lib/modules (default /)", "DIR"},
 	    {"kernel-release", 0, 0, G_OPTION_ARG_STRING, &opts->kernel_release, "Kernel release for modules.alias (default: uname -r)", "REL"},
+	    {NULL, 0, 0, 0, NULL, NULL, NULL}};
+	const GOptionEntry no_host[] = {
 	    {"no-host", 0, 0, G_OPTION_ARG_NONE, &opts->no_host, "Skip every host rule", NULL},
 	    {NULL, 0, 0, 0, NULL, NULL, NULL}};
 	const GOptionEntry schema[] = {
@@ -608,12 +565,11 @@ hp_cmd_context(const HpCmd *cmd, HpOptions *opts)
 	    {"no-libvirt-schemas", 0, 0, G_OPTION_ARG_NONE, &opts->no_libvirt_schemas, "Do not use libvirt's grammar", NULL},
 	    {NULL, 0, 0, 0, NULL, NULL, NULL}};
 	const GOptionEntry format[] = {
-	    {"format", 0, 0, G_OPTION_ARG_STRING, &opts->format,
-	     g_strcmp0(cmd->name, "plan") == 0 ? "Output format: text (default), json or sh" : "Output format: text (default), json or sarif", "FMT"},
+	    {"format", 0, 0, G_OPTION_ARG_STRING, &opts->format, verb->formats, "FMT"},
 	    {NULL, 0, 0, 0, NULL, NULL, NULL}};
 	const GOptionEntry write[] = {
-	    {"output", 'o', 0, G_OPTION_ARG_FILENAME, &opts->output, "Write to OUT (atomically) instead of stdout", "OUT"},
-	    {"in-place", 0, 0, G_OPTION_ARG_NONE, &opts->in_place, "Replace FILE (atomically, mode kept)", NULL},
+	    {"output", 'o', 0, G_OPTION_ARG_FILENAME, &opts->output, "Write to OUT (a new file renamed over it; - is stdout)", "OUT"},
+	    {"in-place", 0, 0, G_OPTION_ARG_NONE, &opts->in_place, "Replace FILE (atomically; owner, mode, ACL and xattrs kept)", NULL},
 	    {"libvirt-compat", 0, 0, G_OPTION_ARG_NONE, &opts->libvirt_compat, "Write what stock libvirt (>= 6.0) accepts", NULL},
 	    {NULL, 0, 0, 0, NULL, NULL, NULL}};
 	const GOptionEntry diff[] = {
@@ -623,22 +579,25 @@ hp_cmd_context(const HpCmd *cmd, HpOptions *opts)
 	    {"werror", 0, 0, G_OPTION_ARG_NONE, &opts->werror, "Warnings count as errors for the exit status", NULL},
 	    {NULL, 0, 0, 0, NULL, NULL, NULL}};
 
-	g_option_context_set_summary(ctx, cmd->description);
-	if (cmd->options & HP_OPT_HOST)
-		g_option_context_add_main_entries(ctx, host, NULL);
-	if (cmd->options & HP_OPT_SCHEMA)
+	g_option_context_set_summary(ctx, verb->description);
+	if (verb->options & HP_OPT_ROOT)
+		g_option_context_add_main_entries(ctx, root, NULL);
+	if (verb->options & HP_OPT_NO_HOST)
+		g_option_context_add_main_entries(ctx, no_host, NULL);
+	if (verb->options & HP_OPT_SCHEMA)
 		g_option_context_add_main_entries(ctx, schema, NULL);
-	if (cmd->options & HP_OPT_FORMAT)
+	if (verb->options & HP_OPT_FORMAT)
 		g_option_context_add_main_entries(ctx, format, NULL);
-	if (cmd->options & HP_OPT_WRITE)
+	if (verb->options & HP_OPT_WRITE)
 		g_option_context_add_main_entries(ctx, write, NULL);
-	if (cmd->options & HP_OPT_DIFF)
+	if (verb->options & HP_OPT_DIFF)
 		g_option_context_add_main_entries(ctx, diff, NULL);
-	if (cmd->options & HP_OPT_WERROR)
+	if (verb->options & HP_OPT_WERROR)
 		g_option_context_add_main_entries(ctx, werror, NULL);
-	g_option_context_set_description(ctx,
-					 "Exit status: 0 no errors (warnings allowed), 1 errors found, "
-					 "2 usage error or an input that cannot be read.");
+	/* the exit status, naming --root only where it is an option */
+	description = g_strdup_printf("'--' ends the options (a FILE may begin with '-').\n%s%s", HP_EXIT_HELP,
+				      verb->options & HP_OPT_ROOT ? " A --root that cannot be read is a 2 too." : "");
+	g_option_context_set_description(ctx, description);
 	return ctx;
 }
 
@@ -647,27 +606,39 @@ hp_print_help(void)
 {
 	g_print("Usage:\n  hostdev-preflight COMMAND [OPTIONS] ARGS\n\n"
 		"Check a libvirt domain's PCI host devices before it starts.\n\nCommands:\n");
-	for (guint i = 0; i < G_N_ELEMENTS(hp_cmds); i++)
-		g_print("  %-10s %-18s %s\n", hp_cmds[i].name, hp_cmds[i].synopsis, hp_cmds[i].description);
+	for (guint i = 0; i < G_N_ELEMENTS(hp_verbs); i++)
+		g_print("  %-10s %-18s %s\n", hp_verbs[i].name, hp_verbs[i].synopsis, hp_verbs[i].description);
 	g_print("\nOptions:\n  --help     Show this help\n  --version  Show the version\n\n"
-		"'hostdev-preflight COMMAND --help' lists a command's options.\n"
-		"Exit status: 0 no errors (warnings allowed), 1 errors found, "
-		"2 usage error or an input that cannot be read.\n");
+		"'hostdev-preflight COMMAND --help' lists a command's options.\n" HP_EXIT_HELP "\n");
+}
+
+/* The names of the commands, for messages: "a, b or c". */
+static gchar *
+hp_verb_names(void)
+{
+	GString *out = g_string_new(NULL);
+	for (guint i = 0; i < G_N_ELEMENTS(hp_verbs); i++) {
+		if (i > 0)
+			g_string_append(out, i + 1 == G_N_ELEMENTS(hp_verbs) ? " or " : ", ");
+		g_string_append(out, hp_verbs[i].name);
+	}
+	return g_string_free(out, FALSE);
 }
 
 int
 main(int argc, char **argv)
 {
-	const HpCmd *cmd = NULL;
+	const HpVerb *verb = NULL;
 	g_autoptr(GOptionContext) ctx = NULL;
 	g_autoptr(GError) error = NULL;
 	g_auto(HpOptions) opts = {0};
 	g_auto(GStrv) args = NULL;
-	gint exit_code;
+	g_autofree gchar *names = hp_verb_names();
+	guint n;
 
 	setlocale(LC_ALL, "");
 	if (argc < 2)
-		return hp_usage_error(NULL, "no command given: use validate, normalize or plan");
+		return hp_usage_error(NULL, "no command given: use %s", names);
 	if (g_strcmp0(argv[1], "--help") == 0 || g_strcmp0(argv[1], "-h") == 0 ||
 	    g_strcmp0(argv[1], "help") == 0) {
 		hp_print_help();
@@ -677,27 +648,33 @@ main(int argc, char **argv)
 		g_print("hostdev-preflight %s\n", HP_VERSION);
 		return HP_EXIT_OK;
 	}
-	if (g_strcmp0(argv[1], "capture") == 0)
-		return hp_cmd_capture(argc - 1, argv + 1);
-	if (g_strcmp0(argv[1], "lsp") == 0)
-		return hp_cmd_lsp(argc - 1, argv + 1);
-	for (guint i = 0; i < G_N_ELEMENTS(hp_cmds); i++) {
-		if (g_strcmp0(argv[1], hp_cmds[i].name) == 0)
-			cmd = &hp_cmds[i];
+	for (guint i = 0; i < G_N_ELEMENTS(hp_verbs); i++) {
+		if (g_strcmp0(argv[1], hp_verbs[i].name) == 0)
+			verb = &hp_verbs[i];
 	}
-	if (cmd == NULL)
-		return hp_usage_error(NULL, "unknown command '%s': use validate, normalize or plan", argv[1]);
+	if (verb == NULL) {
+		g_autofree gchar *shown = hp_escape(argv[1]);
+		return hp_usage_error(NULL, "unknown command '%s': use %s", shown, names);
+	}
 
-	ctx = hp_cmd_context(cmd, &opts);
+	if (verb->own != NULL)
+		return verb->own(argc - 1, argv + 1);
+	ctx = hp_verb_context(verb, &opts);
 	/* argv without the command word; GOption leaves '-' alone */
 	args = g_new0(gchar *, argc);
 	args[0] = g_strdup(argv[0]);
 	for (gint i = 2; i < argc; i++)
 		args[i - 1] = g_strdup(argv[i]);
-	if (!g_option_context_parse_strv(ctx, &args, &error)) {
-		g_autofree gchar *prefix = g_strdup_printf("%s ", cmd->name);
-		return hp_usage_error(prefix, "%s", error->message);
+	if (!g_option_context_parse_strv(ctx, &args, &error))
+		return hp_usage_error(verb, "%s", error->message);
+	/* GOption stops at '--' and leaves it: it ends the options, it is no FILE */
+	n = g_strv_length(args);
+	for (guint i = 1; i < n; i++) {
+		if (g_strcmp0(args[i], "--") == 0) {
+			g_free(args[i]);
+			memmove(&args[i], &args[i + 1], (n - i) * sizeof(gchar *));
+			break;
+		}
 	}
-	exit_code = cmd->func(&opts, args + 1);
-	return exit_code;
+	return verb->handler(verb, &opts, args + 1);
 }

@@ -178,6 +178,29 @@ hp_echo(const gchar *value)
 	return g_string_free(out, FALSE);
 }
 
+/**
+ * hp_escape:
+ * @value: (nullable): text from outside that must be shown whole (a file
+ *   name given on the command line)
+ *
+ * As hp_echo(), without the cut: control characters and invalid UTF-8
+ * escaped, so a file name with a newline cannot forge a diagnostic line.
+ *
+ * Returns: (transfer full): the text to print; "(null)" for %NULL.
+ */
+gchar *
+hp_escape(const gchar *value)
+{
+	GString *out;
+	gboolean cut;
+
+	if (value == NULL)
+		return g_strdup("(null)");
+	out = g_string_sized_new(strlen(value) + 8);
+	hp_escape_append(out, value, strlen(value), G_MAXUINT, &cut);
+	return g_string_free(out, FALSE);
+}
+
 /* A message is ours, but the values in it come from inputs: whatever a rule
  * forgot to pass through hp_echo() is still escaped here. */
 static gchar *

@@ -93,6 +93,7 @@ typedef struct {
 #define HP_ECHO_MAX 200
 
 gchar *hp_echo(const gchar *value);
+gchar *hp_escape(const gchar *value);
 const HpRule *hp_rule_get(HpRuleId id);
 const HpRule *hp_rule_lookup(const gchar *id);
 const HpRule *hp_rules_all(guint *ret_count);

@@ -10,13 +10,13 @@
 #include "hp-host-view.h"
 #include "hp-lsp-json.h"
 #include "hp-normalize.h"
-#include "hp-validate.h"
+#include "hp-checker.h"
 
 struct _HpLspChecker {
 	HpLspConfig config;
-	HpValidator *validator; /* grammars compiled once per server */
+	HpChecker *checker;     /* the static layers, grammars compiled once per server */
 	HpNormalizer *normalizer;
-	GMutex lock;            /* one check at a time uses the validator */
+	GMutex lock;            /* one normalization at a time (the checker is thread-safe) */
 	HpHostData *host_data;  /* NULL: no host rules, see host_skip */
 	gchar *host_skip;       /* why there is no host, for the note */
 };
@@ -46,8 +46,9 @@ hp_lsp_checker_new(const HpLspConfig *config, GError **error)
 	checker->config.pci_ids = g_strdup(config->pci_ids);
 	checker->config.default_root = g_strdup(config->default_root != NULL ? config->default_root : "/");
 	g_mutex_init(&checker->lock);
-	checker->validator = hp_validator_new(config->libvirt_schemas, error);
-	if (checker->validator == NULL)
+	/* no host in the checker: the server's host data gives each check its own view */
+	checker->checker = hp_checker_new(config->libvirt_schemas, error);
+	if (checker->checker == NULL)
 		return NULL;
 	checker->normalizer = hp_normalizer_new(error);
 	if (checker->normalizer == NULL)
@@ -62,7 +63,7 @@ hp_lsp_checker_free(HpLspChecker *checker)
 	if (checker == NULL)
 		return;
 	hp_lsp_config_clear(&checker->config);
-	hp_validator_free(checker->validator);
+	hp_checker_free(checker->checker);
 	hp_normalizer_free(checker->normalizer);
 	if (checker->host_data != NULL)
 		hp_host_data_unref(checker->host_data);
@@ -191,15 +192,16 @@ hp_lsp_check(HpLspChecker *checker, const gchar *uri, gint64 version, GBytes *by
 	result->uri = g_strdup(uri);
 	result->version = version;
 	result->text = hp_lsp_text_new(data, len);
-	result->diags = hp_diag_list_new();
-	result->hdoc = hp_document_new_from_bytes(path != NULL ? path : uri, bytes, result->diags);
+	{
+		g_autoptr(HpCheckResult) checked = hp_checker_check(checker->checker, path != NULL ? path : uri, bytes);
+		result->diags = g_steal_pointer(&checked->diags);
+		result->hdoc = g_steal_pointer(&checked->document);
+		result->domain = g_steal_pointer(&checked->domain);
+	}
 	if (result->hdoc != NULL) {
 		g_autoptr(HpHostView) view = NULL;
 		g_autofree gchar *skip = NULL;
 
-		g_mutex_lock(&checker->lock);
-		result->domain = hp_validator_check(checker->validator, result->hdoc, result->diags);
-		g_mutex_unlock(&checker->lock);
 		view = hp_lsp_host_view(checker, &skip);
 		if (view != NULL)
 			hp_host_rules_check(view, result->hdoc, result->domain, result->diags);
