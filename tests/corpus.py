@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 # SPDX-License-Identifier: LGPL-2.1-or-later
-"""libvirt's own domain files (../shared/corpus) against libvirt 9.0's verdicts.
+"""libvirt's own domain files (tests/data/corpus) against libvirt 9.0's verdicts.
 
 With libvirt's grammar on, our verdict must equal libvirt's for every file,
 except the files listed in EXPECTED, where one of our static rules trips on a
@@ -16,9 +16,9 @@ import sys
 import tempfile
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from hptest import LIBVIRT, SHARED, Tap, have_libvirt, run  # noqa: E402
+from hptest import DATA, LIBVIRT, Tap, require_libvirt, run  # noqa: E402
 
-CORPUS = os.path.join(SHARED, "corpus")
+CORPUS = os.path.join(DATA, "corpus")
 
 # file -> (rule that trips, why libvirt's grammar lets it through)
 EXPECTED = {
@@ -32,9 +32,8 @@ EXPECTED = {
 def main():
     tap = Tap()
     verdicts = os.path.join(CORPUS, "libvirt-domains.verdicts.tsv")
-    if not os.path.exists(verdicts) or not have_libvirt():
-        tap.skip("corpus", f"needs {verdicts} and libvirt's grammar in {LIBVIRT}")
-        tap.done()
+    if not require_libvirt(tap, "corpus"):
+        return
     rows = list(csv.DictReader(open(verdicts), delimiter="\t"))
     tap.ok(len(rows) == 2260, "the corpus has its 2,260 files", len(rows))
     files = [os.path.join(CORPUS, "libvirt-domains", r["file"]) for r in rows]

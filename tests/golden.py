@@ -27,7 +27,7 @@ import tempfile
 import xml.etree.ElementTree as ET
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from hptest import SRCDIR, LIBVIRT, Tap, have_libvirt, run  # noqa: E402
+from hptest import SRCDIR, LIBVIRT, Tap, require_libvirt, run  # noqa: E402
 
 TESTS = os.path.join(SRCDIR, "tests")
 REGEN = os.environ.get("HP_REGENERATE") == "1"
@@ -138,9 +138,12 @@ def expect(tap, name, path, got):
 
 def main():
     tap = Tap()
-    if not have_libvirt():
-        tap.skip("golden", f"libvirt's grammar is not in {LIBVIRT} (Debian: libvirt0)")
-        tap.done()
+    if not require_libvirt(tap, "golden"):
+        return
+    for tool in ("xsltproc", "shellcheck"):
+        if not tap.ok(shutil.which(tool) is not None, f"{tool} is installed",
+                      f"install {tool} (tools/hp-dev test does it)"):
+            tap.done()
     schema = ["--libvirt-schemas", LIBVIRT]
     hosts_tmp = tempfile.TemporaryDirectory()
     hosts = hosts_tmp.name
@@ -181,12 +184,11 @@ def main():
             rc, vout, err = run(["validate"] + schema + extra + ["-"], stdin=norm.encode(), cwd=TESTS, env=env)
             tap.ok(rc == 0, f"{name}: normalized {' '.join(flags)} output validates", vout + err)
             # the stylesheet on its own gives the same tree
-            if shutil.which("xsltproc"):
-                cmd = ["xsltproc"] + (["--stringparam", "libvirt-compat", "yes"] if flags else []) + [
-                    os.path.join(SRCDIR, "schemas", "normalize.xsl"), src]
-                p = subprocess.run(cmd, capture_output=True, text=True)
-                same = p.returncode == 0 and canon(p.stdout) == canon(norm)
-                tap.ok(same, f"{name}: xsltproc {' '.join(flags)} gives the same tree", p.stdout + p.stderr)
+            cmd = ["xsltproc"] + (["--stringparam", "libvirt-compat", "yes"] if flags else []) + [
+                os.path.join(SRCDIR, "schemas", "normalize.xsl"), src]
+            p = subprocess.run(cmd, capture_output=True, text=True)
+            same = p.returncode == 0 and canon(p.stdout) == canon(norm)
+            tap.ok(same, f"{name}: xsltproc {' '.join(flags)} gives the same tree", p.stdout + p.stderr)
         if "--root" not in extra:
             continue
         host = os.path.basename(extra[extra.index("--root") + 1])
@@ -203,9 +205,8 @@ def main():
                f"{name}: plan paths are the target host's /sys", outs["json"])
         p = subprocess.run(["sh", "-n"], input=outs["sh"], capture_output=True, text=True)
         tap.ok(p.returncode == 0, f"{name}: sh -n accepts the sh plan", p.stderr)
-        if shutil.which("shellcheck"):
-            p = subprocess.run(["shellcheck", "-s", "sh", "-"], input=outs["sh"], capture_output=True, text=True)
-            tap.ok(p.returncode == 0, f"{name}: shellcheck accepts the sh plan", p.stdout)
+        p = subprocess.run(["shellcheck", "-s", "sh", "-"], input=outs["sh"], capture_output=True, text=True)
+        tap.ok(p.returncode == 0, f"{name}: shellcheck accepts the sh plan", p.stdout)
         run_sh_plan(tap, name, hosts, host, outs["sh"], plan)
     tap.done()
 
