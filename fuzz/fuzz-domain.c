@@ -34,7 +34,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		return 0;
 	domain = hp_validator_check(validator, hdoc, diags);
 	if (hp_diag_list_count(diags, HP_SEVERITY_ERROR) == 0) {
-		out = hp_normalizer_apply(normalizer, hdoc->doc, size % 2 == 0, NULL);
+		out = hp_normalizer_apply(normalizer, hdoc->doc, size % 2 == 0, NULL, NULL, NULL);
 		g_assert(out != NULL);
 	}
 	return 0;

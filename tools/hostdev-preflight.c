@@ -340,6 +340,7 @@ hp_cmd_normalize(HpOptions *opts, gchar **files)
 	g_autoptr(HpDocument) hdoc = NULL;
 	g_autoptr(HpDomain) domain = NULL;
 	g_autoptr(GError) error = NULL;
+	g_autoptr(GPtrArray) warnings = NULL;
 	g_autofree gchar *out = NULL;
 	gint exit_code = HP_EXIT_OK;
 	const gchar *file;
@@ -366,10 +367,15 @@ hp_cmd_normalize(HpOptions *opts, gchar **files)
 					 &hdoc, &domain);
 	if (exit_code >= 0)
 		return exit_code;
-	out = hp_normalizer_apply(norm, hdoc->doc, opts->libvirt_compat, &error);
+	out = hp_normalizer_apply(norm, hdoc->doc, opts->libvirt_compat, hp_validator_get_libvirt(validator), &warnings,
+				  &error);
 	if (out == NULL) {
 		g_printerr("hostdev-preflight: %s\n", error->message);
 		return HP_EXIT_FINDINGS;
+	}
+	for (guint i = 0; i < warnings->len; i++) {
+		const HpNormalizeWarning *w = g_ptr_array_index(warnings, i);
+		g_printerr("%s:%u: warning: %s\n", hp_display_name(file), w->line, w->message);
 	}
 	if (opts->in_place || opts->output != NULL) {
 		const gchar *dest = opts->in_place ? file : opts->output;
@@ -482,7 +488,7 @@ hp_cmd_context(const HpCmd *cmd, HpOptions *opts)
 	const GOptionEntry write[] = {
 	    {"output", 'o', 0, G_OPTION_ARG_FILENAME, &opts->output, "Write to OUT (atomically) instead of stdout", "OUT"},
 	    {"in-place", 0, 0, G_OPTION_ARG_NONE, &opts->in_place, "Replace FILE (atomically, mode kept)", NULL},
-	    {"libvirt-compat", 0, 0, G_OPTION_ARG_NONE, &opts->libvirt_compat, "Write what stock libvirt (>= 6.0) accepts", NULL},
+	    {"libvirt-compat", 0, 0, G_OPTION_ARG_NONE, &opts->libvirt_compat, "Write what the libvirt whose grammar is in use accepts", NULL},
 	    {NULL, 0, 0, 0, NULL, NULL, NULL}};
 	const GOptionEntry werror[] = {
 	    {"werror", 0, 0, G_OPTION_ARG_NONE, &opts->werror, "Warnings count as errors for the exit status", NULL},

@@ -48,6 +48,18 @@ hp_validator_has_libvirt(const HpValidator *validator)
 }
 
 /**
+ * hp_validator_get_libvirt:
+ *
+ * Returns: (transfer none) (nullable): libvirt's grammar in use, for
+ * `normalize --libvirt-compat` to ask it what it accepts.
+ */
+HpSchema *
+hp_validator_get_libvirt(const HpValidator *validator)
+{
+	return validator->libvirt;
+}
+
+/**
  * hp_validator_check:
  * @hdoc: a well-formed document
  * @diags: findings of every static layer go here, in file order
