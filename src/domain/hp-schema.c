@@ -51,16 +51,20 @@ hp_schema_init_once(void)
 	}
 }
 
+/* @includes: the grammar reads other files (libvirt's does; ours is one
+ * self-contained file and loads nothing) */
 static xmlRelaxNGPtr
-hp_schema_compile(xmlRelaxNGParserCtxtPtr pctxt, const gchar *what, GError **error)
+hp_schema_compile(xmlRelaxNGParserCtxtPtr pctxt, gboolean includes, const gchar *what, GError **error)
 {
 	HpSchemaErrors errs = {g_ptr_array_new_with_free_func(hp_schema_error_free)};
 	xmlRelaxNGPtr rng;
 
 	xmlRelaxNGSetParserStructuredErrors(pctxt, hp_schema_collect, &errs);
-	hp_xml_trust_begin();
+	if (includes)
+		hp_xml_trust_begin();
 	rng = xmlRelaxNGParse(pctxt);
-	hp_xml_trust_end();
+	if (includes)
+		hp_xml_trust_end();
 	xmlRelaxNGFreeParserCtxt(pctxt);
 	if (rng == NULL) {
 		const xmlError *first = errs.errors->len > 0 ? g_ptr_array_index(errs.errors, 0) : NULL;
@@ -105,9 +109,8 @@ hp_schema_new_builtin(GError **error)
 	 * narrowed to those two elements, and only they are validated; the
 	 * root element is checked by hand (hp_schema_validate).
 	 */
-	hp_xml_trust_begin();
-	doc = xmlReadMemory(data, (int)len, "hostdev-preflight.rng", NULL, XML_PARSE_NONET);
-	hp_xml_trust_end();
+	doc = xmlReadMemory(data, (int)len, "hostdev-preflight.rng", NULL,
+			    XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING);
 	grammar = doc != NULL ? xmlDocGetRootElement(doc) : NULL;
 	for (xmlNode *n = grammar != NULL ? grammar->children : NULL; n != NULL; n = n->next) {
 		if (n->type == XML_ELEMENT_NODE && xmlStrEqual(n->name, (const xmlChar *)"start"))
@@ -129,7 +132,7 @@ hp_schema_new_builtin(GError **error)
 		   (const xmlChar *)"interface");
 	schema->fragments = TRUE;
 	/* the parser context works on its own copy of the document */
-	schema->rng = hp_schema_compile(xmlRelaxNGNewDocParserCtxt(doc), schema->label, error);
+	schema->rng = hp_schema_compile(xmlRelaxNGNewDocParserCtxt(doc), FALSE, schema->label, error);
 	if (schema->rng == NULL)
 		return NULL;
 	return g_steal_pointer(&schema);
@@ -158,7 +161,7 @@ hp_schema_new_libvirt(const gchar *dir, GError **error)
 	schema->rule_id = HP_RULE_LIBVIRT_SCHEMA;
 	schema->strip = TRUE;
 	schema->label = g_strdup_printf("libvirt's grammar (%s)", path);
-	schema->rng = hp_schema_compile(xmlRelaxNGNewParserCtxt(path), schema->label, error);
+	schema->rng = hp_schema_compile(xmlRelaxNGNewParserCtxt(path), TRUE, schema->label, error);
 	if (schema->rng == NULL)
 		return NULL;
 	return g_steal_pointer(&schema);

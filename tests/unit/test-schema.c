@@ -178,6 +178,37 @@ test_libvirt_missing(void **state)
 	assert_non_null(strstr(error->message, "--no-libvirt-schemas"));
 }
 
+/* hp-schema.h's thread contract: grammars compiled on several threads at
+ * once, and one grammar shared by several validating threads. */
+static gint thread_failures;
+
+static gpointer
+validate_worker(gpointer data)
+{
+	g_autoptr(GError) error = NULL;
+	g_autoptr(HpSchema) own = hp_schema_new_builtin(&error);
+
+	if (own == NULL)
+		g_atomic_int_inc(&thread_failures);
+	for (guint i = 0; i < 30; i++) {
+		if (schema_errors(HP_HOSTDEV(" assigned='no'", SRC, "      <driver iommufd='on' model='x'/>\n")) != 0 ||
+		    schema_errors("    <hostdev mode='subsystem' type='usb' assigned='no'><source/></hostdev>\n") != 1)
+			g_atomic_int_inc(&thread_failures);
+	}
+	return NULL;
+}
+
+static void
+test_threads(void **state)
+{
+	GThread *threads[4];
+	for (guint i = 0; i < G_N_ELEMENTS(threads); i++)
+		threads[i] = g_thread_new("validate", validate_worker, NULL);
+	for (guint i = 0; i < G_N_ELEMENTS(threads); i++)
+		g_thread_join(threads[i]);
+	assert_int_equal(g_atomic_int_get(&thread_failures), 0);
+}
+
 int
 main(void)
 {
@@ -190,6 +221,7 @@ main(void)
 	    cmocka_unit_test(test_hint),
 	    cmocka_unit_test(test_strip_extensions),
 	    cmocka_unit_test(test_libvirt_missing),
+	    cmocka_unit_test(test_threads),
 	};
 	return cmocka_run_group_tests_name("schema", tests, setup, teardown);
 }
