@@ -55,11 +55,11 @@ def callgrind(cmd, tmp):
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--bin", default=os.path.join(TOP, "build", "tools", "hostdev-preflight"))
-    ap.add_argument("--shared", default=os.path.join(TOP, "..", "shared"))
+    ap.add_argument("--data", default=os.path.join(TOP, "tests", "data"))
     a = ap.parse_args()
     if not shutil.which("valgrind"):
         sys.exit("needs valgrind")
-    alias = os.path.abspath(os.path.join(a.shared, "kernel", "modules.alias.6.12.107+deb12-amd64"))
+    alias = os.path.abspath(os.path.join(a.data, "kernel", "modules.alias.6.12.107+deb12-amd64"))
     with tempfile.TemporaryDirectory() as tmp:
         hosts = {}
         vfs = None

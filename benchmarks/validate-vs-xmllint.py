@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 # SPDX-License-Identifier: LGPL-2.1-or-later
 """Speed of `hostdev-preflight validate` against xmllint, in one run, on the
-same files: the libvirt corpus's valid domains (../shared/corpus).
+same files: the libvirt corpus's valid domains (tests/data/corpus).
 
     benchmarks/validate-vs-xmllint.py [--bin build/tools/hostdev-preflight] [--runs 7]
 
@@ -50,13 +50,13 @@ def measure(cmd, runs):
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--bin", default=os.path.join(TOP, "build", "tools", "hostdev-preflight"))
-    ap.add_argument("--shared", default=os.path.join(TOP, "..", "shared"))
+    ap.add_argument("--data", default=os.path.join(TOP, "tests", "data"))
     ap.add_argument("--schemas", default="/usr/share/libvirt/schemas")
     ap.add_argument("--runs", type=int, default=7)
     ap.add_argument("--vxv-sample", type=int, default=100)
     a = ap.parse_args()
 
-    corpus = os.path.join(a.shared, "corpus")
+    corpus = os.path.join(a.data, "corpus")
     rows = list(csv.DictReader(open(os.path.join(corpus, "libvirt-domains.verdicts.tsv")), delimiter="\t"))
     files = [os.path.join(corpus, "libvirt-domains", r["file"]) for r in rows if r["rng_ok"] == "1"]
     rng = os.path.join(a.schemas, "domain.rng")

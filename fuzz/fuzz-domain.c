@@ -29,7 +29,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	g_autofree gchar *out = NULL;
 
 	if (result->document != NULL && hp_check_result_errors(result) == 0) {
-		out = hp_normalizer_apply(normalizer, result->document->doc, size % 2 == 0, NULL);
+		out = hp_normalizer_apply(normalizer, result->document->doc, size % 2 == 0, NULL, NULL, NULL);
 		g_assert(out != NULL);
 	}
 	return 0;

@@ -20,7 +20,7 @@ import sys
 import tempfile
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from hptest import LIBVIRT, SHARED, SRCDIR, Tap, have_libvirt, run  # noqa: E402
+from hptest import DATA, LIBVIRT, SRCDIR, Tap, have_libvirt, run  # noqa: E402
 
 REGEN = os.environ.get("HP_REGENERATE") == "1"
 IN = os.path.join(SRCDIR, "tests", "fix-in")
@@ -102,7 +102,7 @@ def main():
         tap.ok(rc == 1 and "xml-malformed" in err and out == "", "not XML: reported, nothing written", err)
 
         # libvirt's corpus: whatever fix changes still passes libvirt's grammar in compat form
-        corpus = sorted(glob.glob(os.path.join(SHARED, "corpus", "libvirt-domains", "*.xml")))
+        corpus = sorted(glob.glob(os.path.join(DATA, "corpus", "libvirt-domains", "*.xml")))
         changed = failed = 0
         detail = []
         if tap.ok(len(corpus) > 2000 and have_libvirt(), "libvirt's corpus and grammar are here",

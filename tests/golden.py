@@ -13,8 +13,12 @@ a modprobe stand-in on PATH: it must write exactly the files the JSON plan
 lists, with the values it lists, and never run modprobe on a copy (it says
 which modules it would load).
 Extra arguments for a case go one per line in xml-in/NAME.args; {hosts}/H
-there is the tree built from tests/hosts/H.host, and a case without
---root runs with --no-host. Every normalized output must validate again and normalize
+there is the tree built from tests/hosts/H.host, {data} is tests/data, and
+a case without --root runs with --no-host; a case without
+--libvirt-schemas or --no-libvirt-schemas runs with libvirt's installed
+grammar. What normalize says on stderr (the warnings of --libvirt-compat)
+is expected in NAME.norm.err / NAME.compat.err, and must be empty when
+that file does not exist. Every normalized output must validate again and normalize
 to itself. HP_REGENERATE=1 rewrites the expected files; review the diff.
 """
 import difflib
@@ -28,7 +32,7 @@ import tempfile
 import xml.etree.ElementTree as ET
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from hptest import SRCDIR, LIBVIRT, Tap, have_libvirt, run  # noqa: E402
+from hptest import SRCDIR, LIBVIRT, Tap, require_libvirt, run  # noqa: E402
 
 TESTS = os.path.join(SRCDIR, "tests")
 REGEN = os.environ.get("HP_REGENERATE") == "1"
@@ -144,12 +148,26 @@ def expect(tap, name, path, got):
     tap.ok(got == want, f"{name}: {os.path.relpath(path, TESTS)}", diff)
 
 
+def expect_err(tap, name, path, got):
+    """Like expect(), for stderr: no file means nothing may be said."""
+    if got == "" and not os.path.exists(path):
+        tap.ok(True, f"{name}: {os.path.relpath(path, TESTS)} (nothing on stderr)")
+        return
+    if REGEN and got == "":
+        os.unlink(path)
+        tap.ok(True, f"{name}: removed {os.path.relpath(path, TESTS)}")
+        return
+    expect(tap, name, path, got)
+
+
 def main():
     tap = Tap()
-    if not have_libvirt():
-        tap.skip("golden", f"libvirt's grammar is not in {LIBVIRT} (Debian: libvirt0)")
-        tap.done()
-    schema = ["--libvirt-schemas", LIBVIRT]
+    if not require_libvirt(tap, "golden"):
+        return
+    for tool in ("xsltproc", "shellcheck"):
+        if not tap.ok(shutil.which(tool) is not None, f"{tool} is installed",
+                      f"install {tool} (tools/hp-dev test does it)"):
+            tap.done()
     hosts_tmp = tempfile.TemporaryDirectory()
     hosts = hosts_tmp.name
     sys.path.insert(0, os.path.join(TESTS, "hosts"))
@@ -163,8 +181,10 @@ def main():
         args_file = src[:-4] + ".args"
         extra = []
         if os.path.exists(args_file):
-            extra = [a.replace("{hosts}", hosts) for a in open(args_file).read().splitlines()
-                     if a and not a.startswith("#")]
+            extra = [a.replace("{hosts}", hosts).replace("{data}", os.path.join(TESTS, "data"))
+                     for a in open(args_file).read().splitlines() if a and not a.startswith("#")]
+        own_grammar = "--libvirt-schemas" in extra or "--no-libvirt-schemas" in extra
+        schema = [] if own_grammar else ["--libvirt-schemas", LIBVIRT]
         if "--root" in extra:
             extra += ["--kernel-release", "6.12.0-hp"]
         else:
@@ -175,26 +195,34 @@ def main():
         expect(tap, name, out_base + ".diag", out.replace(hosts, "{hosts}") + f"exit: {rc}\n")
         tap.ok(err == "", f"{name}: validate writes nothing on stderr", err)
         if rc != 0:
-            for suffix in (".xml", ".compat.xml", ".plan.txt", ".plan.json", ".plan.sh"):
+            for suffix in (".xml", ".compat.xml", ".norm.err", ".compat.err", ".plan.txt", ".plan.json", ".plan.sh"):
                 if os.path.exists(out_base + suffix) and REGEN:
                     os.unlink(out_base + suffix)
             continue
         for suffix, flags in ((".xml", []), (".compat.xml", ["--libvirt-compat"])):
-            rc, norm, err = run(["normalize"] + schema + flags + [rel], cwd=TESTS, env=env)
+            # normalize takes the grammar options, not the host ones
+            nflags = flags + [a for a in extra if a.startswith("--") and "libvirt-schemas" in a]
+            if "--libvirt-schemas" in extra:
+                nflags.append(extra[extra.index("--libvirt-schemas") + 1])
+            rc, norm, err = run(["normalize"] + schema + nflags + [rel], cwd=TESTS, env=env)
             tap.ok(rc == 0, f"{name}: normalize {' '.join(flags)} exits 0", err)
             expect(tap, name, out_base + suffix, norm)
-            rc, again, err = run(["normalize"] + schema + flags + ["-"], stdin=norm.encode(), cwd=TESTS)
+            err_said = err
+            expect_err(tap, name, out_base + (".compat.err" if flags else ".norm.err"),
+                       err.replace(os.path.join(TESTS, "data"), "{data}"))
+            rc, again, err = run(["normalize"] + schema + nflags + ["-"], stdin=norm.encode(), cwd=TESTS)
             tap.ok(rc == 0 and again == norm, f"{name}: normalize {' '.join(flags)} is idempotent",
                    "".join(difflib.unified_diff(norm.splitlines(True), again.splitlines(True))) + err)
             rc, vout, err = run(["validate"] + schema + extra + ["-"], stdin=norm.encode(), cwd=TESTS, env=env)
             tap.ok(rc == 0, f"{name}: normalized {' '.join(flags)} output validates", vout + err)
             # the stylesheet on its own gives the same tree
-            if shutil.which("xsltproc"):
-                cmd = ["xsltproc"] + (["--stringparam", "libvirt-compat", "yes"] if flags else []) + [
-                    os.path.join(SRCDIR, "schemas", "normalize.xsl"), src]
-                p = subprocess.run(cmd, capture_output=True, text=True)
-                same = p.returncode == 0 and canon(p.stdout) == canon(norm)
-                tap.ok(same, f"{name}: xsltproc {' '.join(flags)} gives the same tree", p.stdout + p.stderr)
+            # nothing said: no <driver model> was dropped, so xsltproc keeps them too
+            keep = ["--stringparam", "keep-driver-model", "yes"] if flags and err_said == "" else []
+            cmd = ["xsltproc"] + (["--stringparam", "libvirt-compat", "yes"] if flags else []) + keep + [
+                os.path.join(SRCDIR, "schemas", "normalize.xsl"), src]
+            p = subprocess.run(cmd, capture_output=True, text=True)
+            same = p.returncode == 0 and canon(p.stdout) == canon(norm)
+            tap.ok(same, f"{name}: xsltproc {' '.join(flags)} gives the same tree", p.stdout + p.stderr)
         if "--root" not in extra:
             continue
         host = os.path.basename(extra[extra.index("--root") + 1])
@@ -211,9 +239,8 @@ def main():
                f"{name}: plan paths are the target host's /sys", outs["json"])
         p = subprocess.run(["sh", "-n"], input=outs["sh"], capture_output=True, text=True)
         tap.ok(p.returncode == 0, f"{name}: sh -n accepts the sh plan", p.stderr)
-        if shutil.which("shellcheck"):
-            p = subprocess.run(["shellcheck", "-s", "sh", "-"], input=outs["sh"], capture_output=True, text=True)
-            tap.ok(p.returncode == 0, f"{name}: shellcheck accepts the sh plan", p.stdout)
+        p = subprocess.run(["shellcheck", "-s", "sh", "-"], input=outs["sh"], capture_output=True, text=True)
+        tap.ok(p.returncode == 0, f"{name}: shellcheck accepts the sh plan", p.stdout)
         run_sh_plan(tap, name, hosts, host, outs["sh"], plan)
     tap.done()
 

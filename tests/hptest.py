@@ -7,7 +7,8 @@ import sys
 
 BIN = os.environ.get("HP_BIN", "")
 SRCDIR = os.environ.get("HP_SRCDIR", os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-SHARED = os.environ.get("HP_SHARED", os.path.join(SRCDIR, "..", "shared"))
+# the suite's own data (tests/data/README.md): nothing outside the repository
+DATA = os.path.join(SRCDIR, "tests", "data")
 LIBVIRT = os.environ.get("HP_LIBVIRT_SCHEMADIR", "/usr/share/libvirt/schemas")
 WRAP = shlex.split(os.environ.get("HP_VALGRIND", ""))
 
@@ -51,3 +52,15 @@ def run(args, stdin=None, cwd=None, timeout=120, env=None):
 
 def have_libvirt():
     return os.path.isfile(os.path.join(LIBVIRT, "domain.rng"))
+
+
+def require_libvirt(tap, what):
+    """libvirt's grammar is part of what these tests check: without it they
+    fail, saying what to install, rather than pass having checked nothing."""
+    if have_libvirt():
+        return True
+    tap.ok(False, f"{what}: libvirt's grammar {os.path.join(LIBVIRT, 'domain.rng')} is missing",
+           "install libvirt's RelaxNG schemas (Debian/Ubuntu: apt-get install libvirt0; "
+           "tools/hp-dev test does it), or point -Dlibvirt_schemadir= at them")
+    tap.done()
+    return False

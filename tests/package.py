@@ -84,8 +84,13 @@ def help_options(command):
 
 
 def refused(command, option):
-    """An option --help lists but the command refuses (exit 2 naming it)."""
-    rc, out, err = run([command, option, os.path.join(EXAMPLES, "vm.xml")])
+    """An option --help lists but the command refuses (exit 2 naming it).
+    The probe may take the file for the option's value (-o FILE): it gets a
+    copy in a directory of its own, never the bundled example."""
+    with tempfile.TemporaryDirectory() as tmp:
+        copy = os.path.join(tmp, "vm.xml")
+        shutil.copy(os.path.join(EXAMPLES, "vm.xml"), copy)
+        rc, out, err = run([command, option, copy], stdin=b"", cwd=tmp)
     return rc == 2 and option in err
 
 

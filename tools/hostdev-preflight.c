@@ -335,6 +335,18 @@ hp_cli_check_quietly(HpChecker *checker, const gchar *file, gboolean werror, con
 	return -1;
 }
 
+/* What --libvirt-compat had to leave out: never dropped silently. */
+static void
+hp_cli_print_warnings(const gchar *file, GPtrArray *warnings)
+{
+	g_autofree gchar *shown = hp_escape(hp_display_name(file));
+	for (guint i = 0; warnings != NULL && i < warnings->len; i++) {
+		const HpNormalizeWarning *w = g_ptr_array_index(warnings, i);
+		g_autofree gchar *msg = hp_escape(w->message);
+		g_printerr("%s:%u: warning: %s\n", shown, w->line, msg);
+	}
+}
+
 static gint
 hp_cmd_normalize(const HpVerb *verb, HpOptions *opts, gchar **files)
 {
@@ -342,6 +354,7 @@ hp_cmd_normalize(const HpVerb *verb, HpOptions *opts, gchar **files)
 	g_autoptr(HpNormalizer) norm = NULL;
 	g_autoptr(HpCheckResult) result = NULL;
 	g_autoptr(GError) error = NULL;
+	g_autoptr(GPtrArray) warnings = NULL;
 	g_autofree gchar *out = NULL;
 	gint exit_code = HP_EXIT_OK;
 	const gchar *file;
@@ -375,11 +388,13 @@ hp_cmd_normalize(const HpVerb *verb, HpOptions *opts, gchar **files)
 					 &result, NULL);
 	if (exit_code >= 0)
 		return exit_code;
-	out = hp_normalizer_apply(norm, result->document->doc, opts->libvirt_compat, &error);
+	out = hp_normalizer_apply(norm, result->document->doc, opts->libvirt_compat, hp_checker_get_libvirt(checker),
+				  &warnings, &error);
 	if (out == NULL) {
 		g_printerr("hostdev-preflight: %s\n", error->message);
 		return HP_EXIT_FINDINGS;
 	}
+	hp_cli_print_warnings(file, warnings);
 	if (dest == NULL)
 		return hp_print_stdout(out);
 	if (!hp_file_replace(dest, out, strlen(out), &error)) {
@@ -446,6 +461,7 @@ hp_cmd_fix(const HpVerb *verb, HpOptions *opts, gchar **files)
 	g_autoptr(HpReport) report = hp_report_new(opts->werror);
 	g_autoptr(GError) error = NULL;
 	g_autoptr(GBytes) fixed = NULL;
+	g_autoptr(GPtrArray) warnings = NULL;
 	g_autofree gchar *out = NULL;
 	g_autofree gchar *text = NULL;
 	gint exit_code = HP_EXIT_OK;
@@ -489,12 +505,14 @@ hp_cmd_fix(const HpVerb *verb, HpOptions *opts, gchar **files)
 		return HP_EXIT_FINDINGS;
 	}
 	hp_fix_apply(result->document, result->domain, result->diags, NULL);
-	out = hp_normalizer_apply(norm, result->document->doc, opts->libvirt_compat, &error);
+	out = hp_normalizer_apply(norm, result->document->doc, opts->libvirt_compat, hp_checker_get_libvirt(checker),
+				  &warnings, &error);
 	if (out == NULL) {
 		g_autofree gchar *why = hp_escape(error->message);
 		g_printerr("hostdev-preflight: %s: not fixed: %s\n", name, why);
 		return HP_EXIT_FINDINGS;
 	}
+	hp_cli_print_warnings(file, warnings);
 	/* what is left, found in the output */
 	fixed = g_bytes_new(out, strlen(out));
 	after = hp_checker_check(checker, name, fixed);
@@ -570,7 +588,7 @@ hp_verb_context(const HpVerb *verb, HpOptions *opts)
 	const GOptionEntry write[] = {
 	    {"output", 'o', 0, G_OPTION_ARG_FILENAME, &opts->output, "Write to OUT (a new file renamed over it; - is stdout)", "OUT"},
 	    {"in-place", 0, 0, G_OPTION_ARG_NONE, &opts->in_place, "Replace FILE (atomically; owner, mode, ACL and xattrs kept)", NULL},
-	    {"libvirt-compat", 0, 0, G_OPTION_ARG_NONE, &opts->libvirt_compat, "Write what stock libvirt (>= 6.0) accepts", NULL},
+	    {"libvirt-compat", 0, 0, G_OPTION_ARG_NONE, &opts->libvirt_compat, "Write what the libvirt whose grammar is in use accepts", NULL},
 	    {NULL, 0, 0, 0, NULL, NULL, NULL}};
 	const GOptionEntry diff[] = {
 	    {"diff", 0, 0, G_OPTION_ARG_NONE, &opts->diff, "Write a unified diff of the repairs instead of the document", NULL},

@@ -116,6 +116,18 @@ hp_checker_skip_host(HpChecker *checker, const gchar *why)
 }
 
 /**
+ * hp_checker_get_libvirt:
+ *
+ * Returns: (transfer none) (nullable): libvirt's grammar in use, for
+ * `--libvirt-compat` to ask it what it accepts.
+ */
+HpSchema *
+hp_checker_get_libvirt(const HpChecker *checker)
+{
+	return checker->libvirt;
+}
+
+/**
  * hp_checker_get_host_view:
  *
  * The host the checker checks against, for what comes after a check (the

@@ -7,6 +7,7 @@
 #include "hp-document.h"
 #include "hp-domain.h"
 #include "hp-host-view.h"
+#include "hp-schema.h"
 
 G_BEGIN_DECLS
 
@@ -43,6 +44,7 @@ typedef struct {
 HpChecker *hp_checker_new(const gchar *libvirt_schema_dir, GError **error);
 void hp_checker_free(HpChecker *checker);
 gboolean hp_checker_has_libvirt(const HpChecker *checker);
+HpSchema *hp_checker_get_libvirt(const HpChecker *checker);
 gboolean hp_checker_set_host(HpChecker *checker, HpHost *host, GError **error);
 void hp_checker_skip_host(HpChecker *checker, const gchar *why);
 HpHostView *hp_checker_get_host_view(HpChecker *checker);

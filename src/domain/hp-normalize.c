@@ -5,18 +5,43 @@
 
 #include <gio/gio.h>
 #include <libxml/parser.h>
+#include <libxslt/security.h>
 #include <libxslt/transform.h>
+#include <libxslt/xslt.h>
 #include <libxslt/xsltutils.h>
 
+#include "hp-diag.h"
 #include "hp-document.h"
+#include "hp-domain.h"
 #include "hp-error.h"
 #include "hp-resources.h"
+#include "hp-xml-util.h"
 
+/*
+ * Shared read-only by every thread that normalizes with it: the compiled
+ * stylesheet and the security preferences. Everything a transform changes
+ * (its context, its error sink) belongs to that one call.
+ */
 struct _HpNormalizer {
 	xsltStylesheetPtr xsl;
+	xsltSecurityPrefsPtr security;
 };
 
-/* libxslt reports through a generic handler; collect, never print */
+/* libxslt's process-wide state, set up once: two threads creating the
+ * first normalizers at once would otherwise race in xsltInit(). */
+static void
+hp_xslt_init_once(void)
+{
+	static gsize once = 0;
+	if (g_once_init_enter(&once)) {
+		hp_xml_init();
+		xsltInit();
+		g_once_init_leave(&once, 1);
+	}
+}
+
+/* One transform's messages (its context's error function): collected,
+ * never printed. */
 static void hp_xslt_collect(void *ctx, const char *fmt, ...) G_GNUC_PRINTF(2, 3);
 
 static void
@@ -34,7 +59,8 @@ hp_xslt_collect(void *ctx, const char *fmt, ...)
 /**
  * hp_normalizer_new:
  *
- * Compiles schemas/normalize.xsl, built into the library.
+ * Compiles schemas/normalize.xsl, built into the library. The normalizer
+ * may then be used by several threads at once (see hp-normalize.h).
  *
  * Returns: (transfer full) (nullable): the normalizer, or %NULL with @error.
  */
@@ -47,23 +73,37 @@ hp_normalizer_new(GError **error)
 	gsize len = 0;
 	const gchar *data;
 
+	hp_xslt_init_once();
 	bytes = g_resource_lookup_data(hp_get_resource(), "/org/hostdev-preflight/normalize.xsl",
 				       G_RESOURCE_LOOKUP_FLAGS_NONE, error);
 	if (bytes == NULL)
 		return NULL;
 	data = g_bytes_get_data(bytes, &len);
-	xsltSetGenericErrorFunc(NULL, hp_xslt_collect);
-	hp_xml_trust_begin();
-	xsl_doc = xmlReadMemory(data, (int)len, "normalize.xsl", NULL, XML_PARSE_NONET);
-	hp_xml_trust_end();
+	xsl_doc = xmlReadMemory(data, (int)len, "normalize.xsl", NULL, XML_PARSE_NONET | XML_PARSE_NOERROR |
+				XML_PARSE_NOWARNING);
 	if (xsl_doc == NULL) {
 		g_set_error_literal(error, HP_ERROR, HP_ERROR_INTERNAL, "the built-in normalize.xsl is not well-formed");
 		return NULL;
 	}
+	/* The built-in stylesheet compiles (the suite proves it); were it ever
+	 * not to, libxslt could only say so on its process-wide handler, which
+	 * this library leaves alone. */
 	norm->xsl = xsltParseStylesheetDoc(xsl_doc);
-	if (norm->xsl == NULL) {
-		xmlFreeDoc(xsl_doc);
+	if (norm->xsl == NULL || norm->xsl->errors > 0) {
+		if (norm->xsl == NULL)
+			xmlFreeDoc(xsl_doc);
 		g_set_error_literal(error, HP_ERROR, HP_ERROR_INTERNAL, "the built-in normalize.xsl does not compile");
+		return NULL;
+	}
+	/* The stylesheet reads and writes nothing but the document given. */
+	norm->security = xsltNewSecurityPrefs();
+	if (norm->security == NULL ||
+	    xsltSetSecurityPrefs(norm->security, XSLT_SECPREF_READ_FILE, xsltSecurityForbid) != 0 ||
+	    xsltSetSecurityPrefs(norm->security, XSLT_SECPREF_WRITE_FILE, xsltSecurityForbid) != 0 ||
+	    xsltSetSecurityPrefs(norm->security, XSLT_SECPREF_CREATE_DIRECTORY, xsltSecurityForbid) != 0 ||
+	    xsltSetSecurityPrefs(norm->security, XSLT_SECPREF_READ_NETWORK, xsltSecurityForbid) != 0 ||
+	    xsltSetSecurityPrefs(norm->security, XSLT_SECPREF_WRITE_NETWORK, xsltSecurityForbid) != 0) {
+		g_set_error_literal(error, HP_ERROR, HP_ERROR_INTERNAL, "cannot set up the stylesheet's security preferences");
 		return NULL;
 	}
 	return g_steal_pointer(&norm);
@@ -76,7 +116,19 @@ hp_normalizer_free(HpNormalizer *norm)
 		return;
 	if (norm->xsl != NULL)
 		xsltFreeStylesheet(norm->xsl);
+	if (norm->security != NULL)
+		xsltFreeSecurityPrefs(norm->security);
 	g_free(norm);
+}
+
+void
+hp_normalize_warning_free(HpNormalizeWarning *warning)
+{
+	if (warning == NULL)
+		return;
+	g_free(warning->device);
+	g_free(warning->message);
+	g_free(warning);
 }
 
 /* ---- libvirt's style of XML ---- */
@@ -250,33 +302,161 @@ hp_xml_format_libvirt(xmlDoc *doc)
 	return g_string_free(out, FALSE);
 }
 
-/**
- * hp_normalizer_apply:
- * @doc: a domain document that validates
- * @libvirt_compat: write what stock libvirt (>= 6.0) accepts
- *
- * Returns: (transfer full) (nullable): the normalized document as text.
+/*
+ * One run of the stylesheet, with a transform context of its own: its
+ * messages go to this call's sink, whatever other threads are doing.
  */
-gchar *
-hp_normalizer_apply(HpNormalizer *norm, xmlDoc *doc, gboolean libvirt_compat, GError **error)
+static xmlDoc *
+hp_normalizer_transform(HpNormalizer *norm, xmlDoc *doc, gboolean compat, gboolean keep_model, GError **error)
 {
-	const char *params[] = {"libvirt-compat", libvirt_compat ? "'yes'" : "'no'", NULL};
+	const char *params[] = {"libvirt-compat", compat ? "'yes'" : "'no'",
+				"keep-driver-model", keep_model ? "'yes'" : "'no'", NULL};
 	g_autoptr(GString) msgs = g_string_new(NULL);
+	xsltTransformContextPtr ctxt;
 	xmlDoc *result;
-	gchar *text;
+	gboolean failed;
 
-	xsltSetGenericErrorFunc(msgs, hp_xslt_collect);
-	result = xsltApplyStylesheet(norm->xsl, doc, params);
-	xsltSetGenericErrorFunc(NULL, hp_xslt_collect);
-	if (result == NULL) {
-		gchar *nl = strchr(msgs->str, '\n');
-		if (nl != NULL)
-			*nl = '\0';
-		g_set_error(error, HP_ERROR, HP_ERROR_INTERNAL, "applying normalize.xsl failed: %s",
-			    msgs->len > 0 ? msgs->str : "no reason given");
+	ctxt = xsltNewTransformContext(norm->xsl, doc);
+	if (ctxt == NULL) {
+		g_set_error_literal(error, HP_ERROR, HP_ERROR_INTERNAL, "cannot create a transform context for normalize.xsl");
 		return NULL;
 	}
-	text = hp_xml_format_libvirt(result);
-	xmlFreeDoc(result);
-	return text;
+	xsltSetTransformErrorFunc(ctxt, msgs, hp_xslt_collect);
+	xsltSetCtxtSecurityPrefs(norm->security, ctxt);
+	result = xsltApplyStylesheetUser(norm->xsl, doc, params, NULL, NULL, ctxt);
+	failed = result == NULL || ctxt->state != XSLT_STATE_OK;
+	xsltFreeTransformContext(ctxt);
+	if (failed) {
+		/* the stylesheet's own "error: ..." line says why; else libxslt's first */
+		g_auto(GStrv) lines = g_strsplit(msgs->str, "\n", -1);
+		const gchar *why = NULL;
+		for (guint i = 0; lines[i] != NULL && why == NULL; i++) {
+			if (g_str_has_prefix(lines[i], "error: "))
+				why = lines[i] + strlen("error: ");
+		}
+		if (why == NULL)
+			why = lines[0] != NULL && lines[0][0] != '\0' ? lines[0] : "no reason given";
+		g_set_error(error, HP_ERROR, HP_ERROR_INVALID_DATA, "normalize.xsl stopped: %s", why);
+		if (result != NULL)
+			xmlFreeDoc(result);
+		return NULL;
+	}
+	return result;
+}
+
+/* The "DDDD:BB:SS.F" of a host device's source address, or NULL. */
+static gchar *
+hp_normalize_source_name(xmlNode *hostdev)
+{
+	xmlNode *source = hp_xml_child(hostdev, "source");
+	xmlNode *addr = source != NULL ? hp_xml_child(source, "address") : NULL;
+	HpPciAddress pci = {0};
+	gchar buf[HP_PCI_ADDRESS_STRLEN];
+
+	if (addr == NULL)
+		return NULL;
+	for (HpPciField f = 0; f < HP_PCI_FIELD_LAST; f++) {
+		g_autofree gchar *value = hp_xml_prop(addr, hp_pci_field_name(f));
+		guint64 v = 0;
+		HpNumberResult r;
+		if (value == NULL)
+			continue;
+		r = hp_number_parse(value, hp_pci_field_max(f), &v);
+		if (r != HP_NUMBER_OK && r != HP_NUMBER_OCTAL)
+			return NULL;
+		hp_pci_address_set_field(&pci, f, (guint)v);
+	}
+	return g_strdup(hp_pci_address_to_string(&pci, buf));
+}
+
+/* The <driver model> elements of the PCI hostdevs of every <devices>, the
+ * ones the stylesheet drops in compat form unless told to keep them. */
+static GPtrArray *
+hp_normalize_driver_models(xmlDoc *doc)
+{
+	GPtrArray *drivers = g_ptr_array_new();
+	xmlNode *root = xmlDocGetRootElement(doc);
+
+	if (!hp_xml_is_element(root, "domain"))
+		return drivers;
+	for (xmlNode *devices = root->children; devices != NULL; devices = devices->next) {
+		if (!hp_xml_is_element(devices, "devices"))
+			continue;
+		for (xmlNode *n = devices->children; n != NULL; n = n->next) {
+			if (!hp_hostdev_is_pci_subsystem(n))
+				continue;
+			for (xmlNode *c = n->children; c != NULL; c = c->next) {
+				if (hp_xml_is_element(c, "driver") && xmlHasNsProp(c, (const xmlChar *)"model", NULL) != NULL)
+					g_ptr_array_add(drivers, c);
+			}
+		}
+	}
+	return drivers;
+}
+
+static GPtrArray *
+hp_normalize_drop_warnings(GPtrArray *drivers, HpSchema *libvirt)
+{
+	GPtrArray *warnings = g_ptr_array_new_with_free_func((GDestroyNotify)hp_normalize_warning_free);
+
+	for (guint i = 0; i < drivers->len; i++) {
+		xmlNode *driver = g_ptr_array_index(drivers, i);
+		g_autofree gchar *model = hp_xml_prop(driver, "model");
+		g_autofree gchar *echo = hp_echo(model);
+		HpNormalizeWarning *w = g_new0(HpNormalizeWarning, 1);
+		long line = xmlGetLineNo(driver);
+
+		w->line = line > 0 ? (guint)line : 0;
+		w->device = hp_normalize_source_name(driver->parent);
+		w->message = g_strdup_printf(
+		    "<hostdev> %s: <driver model='%s'/> dropped from the --libvirt-compat output: %s; libvirt 10.0 or newer "
+		    "is needed to choose this device's driver (without it, libvirt binds vfio-pci)",
+		    w->device != NULL ? w->device : "(no source address)", echo,
+		    libvirt != NULL ? "the libvirt grammar in use does not accept it" : "no libvirt grammar is in use to show that libvirt accepts it");
+		g_ptr_array_add(warnings, w);
+	}
+	return warnings;
+}
+
+/**
+ * hp_normalizer_apply:
+ * @norm: a normalizer, possibly shared with other threads
+ * @doc: a domain document that validates; only read
+ * @libvirt_compat: write what the libvirt whose grammar is @libvirt accepts
+ *   (SPEC section 6)
+ * @libvirt: (nullable): the libvirt grammar in use; with @libvirt_compat,
+ *   `<driver model='X'/>` is kept when this grammar accepts the output with
+ *   it, and dropped otherwise (always, without a grammar)
+ * @ret_warnings: (out) (optional) (element-type HpNormalizeWarning): on
+ *   success, what was dropped and why (one per `<driver model>`; empty
+ *   when nothing was). The caller shows them: nothing is dropped silently.
+ *
+ * Returns: (transfer full) (nullable): the normalized document as text, or
+ * %NULL with @error (a field that is not a PCI number stops the transform).
+ */
+gchar *
+hp_normalizer_apply(HpNormalizer *norm, xmlDoc *doc, gboolean libvirt_compat, HpSchema *libvirt,
+		    GPtrArray **ret_warnings, GError **error)
+{
+	g_autoptr(GPtrArray) drivers = NULL;
+	g_autoptr(GPtrArray) warnings = NULL;
+	g_autoptr(xmlDoc) result = NULL;
+
+	drivers = libvirt_compat ? hp_normalize_driver_models(doc) : g_ptr_array_new();
+	result = hp_normalizer_transform(norm, doc, libvirt_compat, TRUE, error);
+	if (result == NULL)
+		return NULL;
+	/* libvirt reads <driver model> since 10.0: keep it when the grammar in
+	 * use takes the converted document with it */
+	if (drivers->len > 0 && (libvirt == NULL || !hp_schema_accepts(libvirt, result))) {
+		g_clear_pointer(&result, xmlFreeDoc);
+		result = hp_normalizer_transform(norm, doc, libvirt_compat, FALSE, error);
+		if (result == NULL)
+			return NULL;
+		warnings = hp_normalize_drop_warnings(drivers, libvirt);
+	}
+	if (ret_warnings != NULL)
+		*ret_warnings = warnings != NULL ? g_steal_pointer(&warnings)
+						 : g_ptr_array_new_with_free_func((GDestroyNotify)hp_normalize_warning_free);
+	return hp_xml_format_libvirt(result);
 }

@@ -38,16 +38,33 @@ hp_schema_error_free(gpointer data)
 	g_free(data);
 }
 
+/* libxml2 sets up RelaxNG's datatype libraries on first use, unguarded:
+ * done once here, so two threads compiling grammars do not race in it. */
+static void
+hp_schema_init_once(void)
+{
+	static gsize once = 0;
+	if (g_once_init_enter(&once)) {
+		hp_xml_init();
+		xmlRelaxNGInitTypes();
+		g_once_init_leave(&once, 1);
+	}
+}
+
+/* @includes: the grammar reads other files (libvirt's does; ours is one
+ * self-contained file and loads nothing) */
 static xmlRelaxNGPtr
-hp_schema_compile(xmlRelaxNGParserCtxtPtr pctxt, const gchar *what, GError **error)
+hp_schema_compile(xmlRelaxNGParserCtxtPtr pctxt, gboolean includes, const gchar *what, GError **error)
 {
 	HpSchemaErrors errs = {g_ptr_array_new_with_free_func(hp_schema_error_free)};
 	xmlRelaxNGPtr rng;
 
 	xmlRelaxNGSetParserStructuredErrors(pctxt, hp_schema_collect, &errs);
-	hp_xml_trust_begin();
+	if (includes)
+		hp_xml_trust_begin();
 	rng = xmlRelaxNGParse(pctxt);
-	hp_xml_trust_end();
+	if (includes)
+		hp_xml_trust_end();
 	xmlRelaxNGFreeParserCtxt(pctxt);
 	if (rng == NULL) {
 		const xmlError *first = errs.errors->len > 0 ? g_ptr_array_index(errs.errors, 0) : NULL;
@@ -76,6 +93,7 @@ hp_schema_new_builtin(GError **error)
 	gsize len = 0;
 	const gchar *data;
 
+	hp_schema_init_once();
 	bytes = g_resource_lookup_data(hp_get_resource(), "/org/hostdev-preflight/hostdev-preflight.rng",
 				       G_RESOURCE_LOOKUP_FLAGS_NONE, error);
 	if (bytes == NULL)
@@ -91,9 +109,8 @@ hp_schema_new_builtin(GError **error)
 	 * narrowed to those two elements, and only they are validated; the
 	 * root element is checked by hand (hp_schema_validate).
 	 */
-	hp_xml_trust_begin();
-	doc = xmlReadMemory(data, (int)len, "hostdev-preflight.rng", NULL, XML_PARSE_NONET);
-	hp_xml_trust_end();
+	doc = xmlReadMemory(data, (int)len, "hostdev-preflight.rng", NULL,
+			    XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING);
 	grammar = doc != NULL ? xmlDocGetRootElement(doc) : NULL;
 	for (xmlNode *n = grammar != NULL ? grammar->children : NULL; n != NULL; n = n->next) {
 		if (n->type == XML_ELEMENT_NODE && xmlStrEqual(n->name, (const xmlChar *)"start"))
@@ -115,7 +132,7 @@ hp_schema_new_builtin(GError **error)
 		   (const xmlChar *)"interface");
 	schema->fragments = TRUE;
 	/* the parser context works on its own copy of the document */
-	schema->rng = hp_schema_compile(xmlRelaxNGNewDocParserCtxt(doc), schema->label, error);
+	schema->rng = hp_schema_compile(xmlRelaxNGNewDocParserCtxt(doc), FALSE, schema->label, error);
 	if (schema->rng == NULL)
 		return NULL;
 	return g_steal_pointer(&schema);
@@ -140,10 +157,11 @@ hp_schema_new_libvirt(const gchar *dir, GError **error)
 			    path);
 		return NULL;
 	}
+	hp_schema_init_once();
 	schema->rule_id = HP_RULE_LIBVIRT_SCHEMA;
 	schema->strip = TRUE;
 	schema->label = g_strdup_printf("libvirt's grammar (%s)", path);
-	schema->rng = hp_schema_compile(xmlRelaxNGNewParserCtxt(path), schema->label, error);
+	schema->rng = hp_schema_compile(xmlRelaxNGNewParserCtxt(path), TRUE, schema->label, error);
 	if (schema->rng == NULL)
 		return NULL;
 	return g_steal_pointer(&schema);
@@ -346,6 +364,65 @@ hp_schema_validate_fragments(HpSchema *schema, const HpDocument *hdoc, GHashTabl
 			hp_schema_validate_doc(schema, hdoc, scratch, origin, reported, diags);
 		}
 	}
+}
+
+static void
+hp_schema_ignore(void *data, xmlErrorPtr err)
+{
+	/* hp_schema_accepts() wants the verdict, not the reasons */
+}
+
+static gboolean
+hp_schema_accepts_tree(HpSchema *schema, xmlDoc *doc)
+{
+	xmlRelaxNGValidCtxtPtr vctxt = xmlRelaxNGNewValidCtxt(schema->rng);
+	gint rc;
+
+	if (vctxt == NULL)
+		return FALSE;
+	xmlRelaxNGSetValidStructuredErrors(vctxt, hp_schema_ignore, NULL);
+	rc = xmlRelaxNGValidateDoc(vctxt, doc);
+	xmlRelaxNGFreeValidCtxt(vctxt);
+	return rc == 0;
+}
+
+/**
+ * hp_schema_accepts:
+ * @schema: a compiled grammar
+ * @doc: a document, validated as it is (our extensions are not taken out)
+ *
+ * Whether @schema accepts @doc: the question --libvirt-compat asks of the
+ * libvirt grammar in use about a converted document.
+ *
+ * Returns: %TRUE when @doc is valid.
+ */
+gboolean
+hp_schema_accepts(HpSchema *schema, xmlDoc *doc)
+{
+	xmlNode *root;
+
+	g_return_val_if_fail(schema != NULL && doc != NULL, FALSE);
+	if (!schema->fragments)
+		return hp_schema_accepts_tree(schema, doc);
+	/* the built-in grammar: each host device of each <devices> on its own,
+	 * as hp_schema_validate() does */
+	root = xmlDocGetRootElement(doc);
+	if (!hp_xml_is_element(root, "domain"))
+		return FALSE;
+	for (xmlNode *devices = root->children; devices != NULL; devices = devices->next) {
+		if (!hp_xml_is_element(devices, "devices"))
+			continue;
+		for (xmlNode *n = devices->children; n != NULL; n = n->next) {
+			g_autoptr(xmlDoc) scratch = NULL;
+			if (!hp_xml_is_element(n, "hostdev") && !hp_xml_is_element(n, "interface"))
+				continue;
+			scratch = xmlNewDoc((const xmlChar *)"1.0");
+			xmlDocSetRootElement(scratch, xmlDocCopyNode(n, scratch, 1));
+			if (!hp_schema_accepts_tree(schema, scratch))
+				return FALSE;
+		}
+	}
+	return TRUE;
 }
 
 /**

@@ -22,7 +22,7 @@ hp_test_fix(const gchar *xml, HpDiagList *diags, const HpDiag *(*pick)(const HpD
 	hp_rules_check_static(hdoc, domain, diags);
 	hp_diag_list_sort(diags);
 	*ret_n = hp_fix_apply(hdoc, domain, diags, pick != NULL ? pick(diags) : NULL);
-	return hp_normalizer_apply(norm, hdoc->doc, FALSE, NULL);
+	return hp_normalizer_apply(norm, hdoc->doc, FALSE, NULL, NULL, NULL);
 }
 
 static void
@@ -129,7 +129,7 @@ test_missing_function(void **state)
 	assert_false(hp_fix_is_repairable(g_ptr_array_index(diags2->items, 0), domain2));
 	assert_int_equal(hp_fix_apply(hdoc2, domain2, diags2, NULL), 0);
 	assert_int_equal(hp_fix_apply(hdoc, domain, diags, NULL), 1);
-	out = hp_normalizer_apply(norm, hdoc->doc, FALSE, NULL);
+	out = hp_normalizer_apply(norm, hdoc->doc, FALSE, NULL, NULL, NULL);
 	f1 = strstr(out, "function='0x1'");
 	f2 = strstr(out, "<hostdev mode='subsystem' type='pci' managed='yes' assigned='no'>\n      <source>\n"
 			 "        <address domain='0x0001' bus='0x09' slot='0x00' function='0x2'/>");
