@@ -53,8 +53,10 @@ HOSTILE_TODO = {
 class Checks:
     def __init__(self, path):
         self.f = open(path, "w")
+        self.start = time.monotonic()
 
     def _put(self, rec):
+        rec["t"] = round(time.monotonic() - self.start, 2)
         self.f.write(json.dumps(rec) + "\n")
         self.f.flush()
 
@@ -347,6 +349,9 @@ class Scenario:
         wrong = {b: now[b][0] for b in devs if now[b][0] != targets.get(b)}
         self.c.ok(not wrong, f"plan {name}: after prepare every function is bound to its target (the kernel's driver links)",
                   f"not on target: {wrong}\ntargets: {targets}", todo)
+        cdev = [b for b in devs if os.path.isdir(f"{PCI}/{b}/vfio-dev")]
+        self.c.note(f"plan {name}: after prepare, vfio-dev/ on {', '.join(cdev) if cdev else 'no function'}"
+                    " (the VFIO device cdev needs CONFIG_VFIO_DEVICE_CDEV)")
         groups = sorted({group(b) for b in devs if group(b)})
         missing = [g for g in groups if not os.path.exists(f"/dev/vfio/{g}")]
         if want.find("vfio") >= 0:

@@ -33,7 +33,8 @@ if [ -z "$results" ]; then
 	off
 fi
 
-mount -t tmpfs -o mode=1777 tmpfs /tmp
+# /tmp stays the machine's (through the overlay, writes go to its tmpfs):
+# the build directory, the binary or the results may live there
 mount -t tmpfs -o mode=0755 tmpfs /run
 if ! mount -t 9p -o trans=virtio,version=9p2000.L,msize=512000 hpresults "$results"; then
 	say "cannot mount the results share (tag hpresults) at $results"
