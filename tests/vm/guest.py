@@ -169,22 +169,22 @@ def tool(args, stdin=None):
 
 
 def domain_xml(name, devs):
-    out = [f"<domain type='kvm'>", f"  <name>{name}</name>", "  <devices>"]
+    out = ["<domain type='kvm'>", f"  <name>{name}</name>", "  <devices>"]
     for d in devs:
         dom, bus, rest = d["bdf"].split(":")
         slot, fn = rest.split(".")
-        src = f"<address domain='0x{dom}' bus='0x{bus}' slot='0x{slot}' function='0x{fn}'/>"
+        addr = f"domain='0x{dom}' bus='0x{bus}' slot='0x{slot}' function='0x{fn}'"
         managed = "no" if d.get("managed-no") else "yes"
         if d.get("interface"):
             out += [f"    <interface type='hostdev' managed='{managed}'>",
-                    f"      <source>{src.replace('<address ', '<address type=' + chr(39) + 'pci' + chr(39) + ' ')}</source>",
+                    f"      <source><address type='pci' {addr}/></source>",
                     "    </interface>"]
             continue
         assigned = " assigned='no'" if d.get("unassigned") else ""
         out.append(f"    <hostdev mode='subsystem' type='pci' managed='{managed}'{assigned}>")
         if d.get("model"):
             out.append(f"      <driver model='{d['model']}'/>")
-        out += [f"      <source>{src}</source>", "    </hostdev>"]
+        out += [f"      <source><address {addr}/></source>", "    </hostdev>"]
     out += ["  </devices>", "</domain>", ""]
     return "\n".join(out)
 
