@@ -214,6 +214,15 @@ def step_kind(step):
     return step.get("kind", step.get("action"))
 
 
+def messages(out):
+    """The findings of validate's JSON as text lines, or the output itself."""
+    try:
+        diags = json.loads(out)["files"][0]["diagnostics"]
+    except (ValueError, KeyError, IndexError, TypeError):
+        return out
+    return "".join(f"{d.get('severity')}: {d.get('message')} [{d.get('rule')}]\n" for d in diags)
+
+
 def show(v):
     rc, found = v
     return f"exit {rc}, " + (" ".join(found) if found else "no findings" if found is not None else "no JSON")
@@ -284,13 +293,13 @@ class Scenario:
         rc, out, err = tool(["validate", "--format", "json"] + COMMON + opts + ["-"], stdin=xml)
         live = verdict(rc, out)
         label = f"validate {name}{' ' + ' '.join(opts) if opts else ''}"
-        self.c.ok(live == want, f"{label}: {show(want)}", f"got {show(live)}\n{out}{err}\n{xml}", todo)
+        self.c.ok(live == want, f"{label}: {show(want)}", f"got {show(live)}\n{messages(out)}{err}\n{xml}", todo)
         if self.fake and "--no-host" not in opts:
             rc, out, err = tool(["validate", "--format", "json"] + COMMON + self.fake_args(self.fake, opts) + opts + ["-"],
                                 stdin=xml)
             fake = verdict(rc, out)
             self.c.ok(fake == live, f"{label}: the fake tree {self.fake_name} gives the same verdict",
-                      f"live: {show(live)}\nfake: {show(fake)}\n{out}{err}", fake_todo)
+                      f"live: {show(live)}\nfake: {show(fake)}\n{messages(out)}{err}", fake_todo)
 
     def plan(self, name, root=None, fmt="json", xml=None):
         args = ["plan", "--format", fmt] + COMMON
@@ -322,7 +331,8 @@ class Scenario:
         bad = [s for s in steps if s.get("kind") not in STEP_KINDS
                or (s.get("kind") in ("unbind", "set-override") and "previous" not in s)]
         self.c.ok(steps and not bad, f"plan {name}: every step has its kind, unbind and set-override their previous value",
-                  json.dumps(bad[:4], indent=1), kind_todo)
+                  "\n".join(f"{st.get('kind', '(no kind)')} {st.get('action')} {st.get('path', st.get('module'))}"
+                            f"{'' if 'previous' in st else ' (no previous)'}" for st in bad[:6]), kind_todo)
         if self.fake:
             frc, fout, ferr = self.plan(name, root=self.fake)
             try:
@@ -349,12 +359,13 @@ class Scenario:
         wrong = {b: now[b][0] for b in devs if now[b][0] != targets.get(b)}
         self.c.ok(not wrong, f"plan {name}: after prepare every function is bound to its target (the kernel's driver links)",
                   f"not on target: {wrong}\ntargets: {targets}", todo)
-        cdev = [b for b in devs if os.path.isdir(f"{PCI}/{b}/vfio-dev")]
-        self.c.note(f"plan {name}: after prepare, vfio-dev/ on {', '.join(cdev) if cdev else 'no function'}"
-                    " (the VFIO device cdev needs CONFIG_VFIO_DEVICE_CDEV)")
+        if "vfio" in want:
+            lacking = [b for b in devs if not os.path.isdir(f"{PCI}/{b}/vfio-dev")]
+            self.c.ok(not lacking, f"plan {name}: after prepare every function has vfio-dev/ (VFIO evidence the tool reads)",
+                      f"no vfio-dev/ on {lacking}", todo)
         groups = sorted({group(b) for b in devs if group(b)})
         missing = [g for g in groups if not os.path.exists(f"/dev/vfio/{g}")]
-        if want.find("vfio") >= 0:
+        if "vfio" in want:
             self.c.ok(groups and not missing, f"plan {name}: /dev/vfio/N exists for each group ({', '.join(groups)})",
                       f"missing: {missing}; /dev/vfio: {os.listdir('/dev/vfio') if os.path.isdir('/dev/vfio') else 'none'}",
                       todo)
@@ -372,7 +383,7 @@ class Scenario:
         self.c.ok(rc2 == 0 and all(v == "already-bound" for v in sel.values()) and not steps,
                   f"plan {name}: planned again once prepared, every function is already-bound, no prepare steps",
                   f"exit {rc2}, selections {sel}, prepare steps {steps}\n{err2}", todo)
-        if want.find("vfio") >= 0:
+        if "vfio" in want:
             xml = self.xml(name, **{"managed-no": True})
             v = verdict(*tool(["validate", "--format", "json"] + COMMON + ["-"], stdin=xml)[:2])
             self.c.ok(v == (0, []), f"plan {name}: once prepared, the domain with managed='no' validates (bound to VFIO)",
@@ -383,7 +394,7 @@ class Scenario:
         self.c.ok(after == before, f"plan {name}: after release every function has the driver and driver_override it had",
                   state_diff(before, after), todo)
         left = [g for g in groups if os.path.exists(f"/dev/vfio/{g}")]
-        if want.find("vfio") >= 0:
+        if "vfio" in want:
             self.c.ok(not left, f"plan {name}: after release no /dev/vfio/N is left for its groups", f"left: {left}", todo)
         restore(before)
 
