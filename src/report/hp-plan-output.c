@@ -255,14 +255,15 @@ static const gchar hp_sh_functions[] =
 	"\tfi\n"
 	"\thp_write \"/sys/bus/pci/devices/$1/driver/unbind\" \"$1\"\n"
 	"}\n\n"
-	"# hp_modprobe MODULE: loads it; on a copy it only says so\n"
+	"# hp_modprobe MODULE BDF: loads the module BDF's driver comes from; on a\n"
+	"# copy it only says so\n"
 	"hp_modprobe() {\n"
 	"\tif [ -n \"$R\" ]; then\n"
 	"\t\techo \"(on a copy: would load module $1)\" >&2\n"
 	"\t\treturn 0\n"
 	"\tfi\n"
 	"\tif ! modprobe -- \"$1\"; then\n"
-	"\t\techo \"hostdev-preflight: cannot load module $1 (not installed, or blacklisted: see modprobe.d)\" >&2\n"
+	"\t\techo \"hostdev-preflight: $2: cannot load module $1 for its VFIO driver (not installed, or blacklisted: see modprobe.d); nothing was changed for it\" >&2\n"
 	"\t\treturn 1\n"
 	"\tfi\n"
 	"}\n\n"
@@ -362,7 +363,7 @@ hp_plan_steps_sh(GString *out, const HpPlan *plan, GPtrArray *steps, GHashTable 
 		case HP_STEP_MODPROBE: {
 			g_autofree gchar *mod = hp_sh_quote(s->value);
 			g_autofree gchar *guess = hp_sh_quote(g_hash_table_lookup(guesses, s->value));
-			g_string_append_printf(out, "\thp_modprobe %s\n\thp_mdrv_%u=$(hp_module_driver %s %s)\n", mod,
+			g_string_append_printf(out, "\thp_modprobe %s %s\n\thp_mdrv_%u=$(hp_module_driver %s %s)\n", mod, qbdf,
 					       GPOINTER_TO_UINT(g_hash_table_lookup(vars, s->value)), mod, guess);
 			break;
 		}

@@ -94,14 +94,15 @@ hp_unbind() {
 	hp_write "/sys/bus/pci/devices/$1/driver/unbind" "$1"
 }
 
-# hp_modprobe MODULE: loads it; on a copy it only says so
+# hp_modprobe MODULE BDF: loads the module BDF's driver comes from; on a
+# copy it only says so
 hp_modprobe() {
 	if [ -n "$R" ]; then
 		echo "(on a copy: would load module $1)" >&2
 		return 0
 	fi
 	if ! modprobe -- "$1"; then
-		echo "hostdev-preflight: cannot load module $1 (not installed, or blacklisted: see modprobe.d)" >&2
+		echo "hostdev-preflight: $2: cannot load module $1 for its VFIO driver (not installed, or blacklisted: see modprobe.d); nothing was changed for it" >&2
 		return 1
 	fi
 }
