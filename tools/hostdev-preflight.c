@@ -395,6 +395,8 @@ hp_cmd_plan(HpOptions *opts, gchar **files)
 	g_autoptr(HpDocument) hdoc = NULL;
 	g_autoptr(HpDomain) domain = NULL;
 	g_autoptr(HpPlan) plan = NULL;
+	g_autoptr(HpDiagList) findings = hp_diag_list_new();
+	g_autoptr(GError) error = NULL;
 	g_autofree gchar *skip = NULL;
 	g_autofree gchar *out = NULL;
 	HpPlanFormat format = HP_PLAN_FORMAT_TEXT;
@@ -423,7 +425,12 @@ hp_cmd_plan(HpOptions *opts, gchar **files)
 					 "no plan, the domain does not validate against this host", &hdoc, &domain);
 	if (exit_code >= 0)
 		return exit_code;
-	plan = hp_plan_build(view, domain);
+	/* the errors were refused above; the checker's findings go here once it returns them */
+	plan = hp_plan_build(view, domain, findings, &error);
+	if (plan == NULL) {
+		g_printerr("hostdev-preflight: %s: %s\n", hp_display_name(file), error->message);
+		return HP_EXIT_FINDINGS;
+	}
 	hp_cli_host_warnings(view);
 	out = hp_plan_to_string(plan, format);
 	fputs(out, stdout);

@@ -3,6 +3,8 @@
 
 #include <string.h>
 
+#include "hp-error.h"
+
 const gchar *
 hp_selection_to_string(HpSelection selection)
 {
@@ -10,29 +12,12 @@ hp_selection_to_string(HpSelection selection)
 	return names[selection];
 }
 
-const gchar *
-hp_step_action_to_string(HpStepAction action)
-{
-	static const gchar *names[] = {"modprobe", "write", "verify"};
-	return names[action];
-}
-
-static void
-hp_plan_step_free(gpointer data)
-{
-	HpPlanStep *step = data;
-	g_free(step->path);
-	g_free(step->value);
-	g_free(step->module);
-	g_free(step->comment);
-	g_free(step);
-}
-
 static void
 hp_plan_device_free(gpointer data)
 {
 	HpPlanDevice *dev = data;
 	g_free(dev->current_driver);
+	g_free(dev->driver_override);
 	g_free(dev->target_driver);
 	g_free(dev->target_module);
 	g_free(dev->why);
@@ -45,28 +30,10 @@ hp_plan_free(HpPlan *plan)
 	if (plan == NULL)
 		return;
 	g_free(plan->domain);
-	g_ptr_array_unref(plan->devices);
-	g_ptr_array_unref(plan->prepare);
-	g_ptr_array_unref(plan->release);
+	g_clear_pointer(&plan->devices, g_ptr_array_unref);
+	g_clear_pointer(&plan->prepare, g_ptr_array_unref);
+	g_clear_pointer(&plan->release, g_ptr_array_unref);
 	g_free(plan);
-}
-
-static HpPlanStep *
-hp_plan_add(GPtrArray *steps, HpStepAction action, const HpPlanDevice *dev, const gchar *path, const gchar *value,
-	    const gchar *module, const gchar *comment)
-{
-	HpPlanStep *step = g_new0(HpPlanStep, 1);
-	step->action = action;
-	if (dev != NULL) {
-		step->has_device = TRUE;
-		step->device = dev->addr;
-	}
-	step->path = g_strdup(path);
-	step->value = g_strdup(value);
-	step->module = g_strdup(module);
-	step->comment = g_strdup(comment);
-	g_ptr_array_add(steps, step);
-	return step;
 }
 
 /* The driver a managed device goes to, and why. */
@@ -111,27 +78,153 @@ hp_plan_choose(HpHostView *view, const HpHostdev *hd, const HpPciDevice *pci, Hp
 	}
 }
 
+/*
+ * SHIM until host/ gives HpPciDevice a `driver_unknown` field (the host
+ * engineer is adding it): a driver link that is present but cannot be
+ * resolved leaves `driver` NULL and records a "driver" problem.
+ */
+static gboolean
+hp_plan_driver_unknown(const HpPciDevice *pci)
+{
+	return pci != NULL && pci->driver == NULL && pci->problems != NULL &&
+	       g_hash_table_contains(pci->problems, "driver");
+}
+
+/* The device's driver_override before the plan ("" none: the kernel shows
+ * "(null)"); a missing file (a kernel before 3.16, a partial copy) is none. */
+static gboolean
+hp_plan_read_override(HpHostView *view, const HpPlanDevice *dev, gchar **ret_override, GError **error)
+{
+	g_autofree gchar *rel = hp_pci_device_rel(&dev->addr, "driver_override");
+	g_autoptr(GError) local = NULL;
+	g_autofree gchar *line = hp_host_read_line(hp_host_view_get_host(view), rel, &local);
+	gchar bdf[HP_PCI_ADDRESS_STRLEN];
+
+	hp_pci_address_to_string(&dev->addr, bdf);
+	if (line == NULL && !g_error_matches(local, HP_ERROR, HP_ERROR_NOT_FOUND)) {
+		g_autofree gchar *why = hp_echo(local->message);
+		g_set_error(error, HP_ERROR, HP_ERROR_INVALID_DATA,
+			    "%s: cannot read its driver_override (%s), so its release could not write it back: no plan",
+			    bdf, why);
+		return FALSE;
+	}
+	if (line == NULL || line[0] == '\0' || g_strcmp0(line, "(null)") == 0) {
+		*ret_override = g_strdup("");
+		return TRUE;
+	}
+	if (!hp_kernel_name_valid(line)) {
+		g_autofree gchar *shown = hp_echo(line);
+		g_set_error(error, HP_ERROR, HP_ERROR_INVALID_DATA,
+			    "%s: its driver_override holds '%s', which is no driver name ([A-Za-z0-9_.-], at most 64): no plan",
+			    bdf, shown);
+		return FALSE;
+	}
+	*ret_override = g_steal_pointer(&line);
+	return TRUE;
+}
+
+/* Every name that goes into a path or a script is a kernel name (SPEC
+ * section 8), whatever the checks before said. */
+static gboolean
+hp_plan_device_names_valid(const HpPlanDevice *dev, GError **error)
+{
+	const gchar *names[] = {dev->current_driver, dev->target_driver, dev->target_module};
+	const gchar *what[] = {"its current driver", "its target driver", "its target module"};
+
+	for (guint i = 0; i < G_N_ELEMENTS(names); i++) {
+		if (names[i] != NULL && !hp_kernel_name_valid(names[i])) {
+			gchar bdf[HP_PCI_ADDRESS_STRLEN];
+			g_autofree gchar *shown = hp_echo(names[i]);
+			g_set_error(error, HP_ERROR, HP_ERROR_INVALID_DATA,
+				    "%s: %s '%s' is no kernel name ([A-Za-z0-9_.-], at most 64 characters): no plan",
+				    hp_pci_address_to_string(&dev->addr, bdf), what[i], shown);
+			return FALSE;
+		}
+	}
+	return TRUE;
+}
+
+static HpPlanStep *
+hp_plan_add(HpPlan *plan, HpStepKind kind, const HpPlanDevice *dev, const gchar *driver, const gchar *previous,
+	    const gchar *pending_module)
+{
+	HpPlanStep *step = hp_plan_step_new(kind, &dev->addr, driver, previous,
+					    kind == HP_STEP_KIND_PROBE ? HP_STEP_BIND_PROBE : HP_STEP_BIND_NONE);
+	if (pending_module != NULL && kind != HP_STEP_KIND_MODPROBE)
+		hp_plan_step_set_pending(step, pending_module);
+	step->origin = plan->prepare->len;
+	g_ptr_array_add(plan->prepare, step);
+	return step;
+}
+
+/* Prepare, per device (SPEC section 7): load the module if needed, write
+ * the override, unbind, probe, verify. */
+static void
+hp_plan_prepare_device(HpPlan *plan, const HpPlanDevice *dev, GHashTable *modprobed)
+{
+	const gchar *pending = dev->driver_confirmed ? NULL : dev->target_module;
+
+	if (dev->selection == HP_SELECTION_ALREADY_BOUND)
+		return;
+	if (dev->selection == HP_SELECTION_UNMANAGED) {
+		HpPlanStep *s = hp_plan_add(plan, HP_STEP_KIND_VERIFY, dev,
+					    dev->current_driver != NULL ? dev->current_driver : "", NULL, NULL);
+		g_free(s->comment);
+		s->comment = g_strdup_printf("managed='no': check it is already on its VFIO driver, %s",
+					     dev->current_driver != NULL ? dev->current_driver : "(none)");
+		return;
+	}
+	if (pending != NULL && g_hash_table_add(modprobed, g_strdup(pending)))
+		hp_plan_add(plan, HP_STEP_KIND_MODPROBE, dev, pending, NULL, NULL);
+	hp_plan_add(plan, HP_STEP_KIND_SET_OVERRIDE, dev, dev->target_driver, dev->driver_override, pending);
+	if (dev->current_driver != NULL || dev->driver_unknown)
+		hp_plan_add(plan, HP_STEP_KIND_UNBIND, dev, dev->current_driver, dev->current_driver, NULL);
+	hp_plan_add(plan, HP_STEP_KIND_PROBE, dev, dev->target_driver, "", pending);
+	hp_plan_add(plan, HP_STEP_KIND_VERIFY, dev, dev->target_driver, NULL, pending);
+}
+
 /**
  * hp_plan_build:
  * @view: the target host
- * @domain: a domain that validates against @view
+ * @domain: the domain
+ * @findings: what checking @domain against @view found
+ * @error: return location for a #GError
  *
  * Every declared PCI function is in the plan, assigned or not: unassigned
  * functions are detached from the host too, that is why they are declared.
+ * The release is derived from the prepare steps (hp_plan_steps_undo()).
  *
- * Returns: (transfer full): the plan.
+ * Returns: (transfer full) (nullable): the plan; %NULL with an HP_ERROR
+ * when @findings hold an error (a domain that does not validate on that
+ * host gets no plan), or when a name from the host or the domain that would
+ * go into a path or a script is no kernel name.
  */
 HpPlan *
-hp_plan_build(HpHostView *view, const HpDomain *domain)
+hp_plan_build(HpHostView *view, const HpDomain *domain, const HpDiagList *findings, GError **error)
 {
-	HpPlan *plan = g_new0(HpPlan, 1);
-	g_autoptr(GHashTable) seen = g_hash_table_new_full(g_int64_hash, g_int64_equal, g_free, NULL);
-	g_autoptr(GHashTable) modprobed = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+	g_autoptr(HpPlan) plan = NULL;
+	g_autoptr(GHashTable) seen = NULL;
+	g_autoptr(GHashTable) modprobed = NULL;
+	guint errors;
 
+	g_return_val_if_fail(view != NULL && domain != NULL && findings != NULL, NULL);
+	g_return_val_if_fail(error == NULL || *error == NULL, NULL);
+
+	errors = hp_diag_list_count(findings, HP_SEVERITY_ERROR);
+	if (errors > 0) {
+		g_autofree gchar *name = hp_echo(domain->name != NULL ? domain->name : "");
+		g_set_error(error, HP_ERROR, HP_ERROR_INVALID_DATA,
+			    "domain '%s' has %u error%s on this host: no plan; fix what validate reports first", name,
+			    errors, errors == 1 ? "" : "s");
+		return NULL;
+	}
+
+	plan = g_new0(HpPlan, 1);
+	seen = g_hash_table_new_full(g_int64_hash, g_int64_equal, g_free, NULL);
+	modprobed = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
 	plan->domain = g_strdup(domain->name);
 	plan->devices = g_ptr_array_new_with_free_func(hp_plan_device_free);
-	plan->prepare = g_ptr_array_new_with_free_func(hp_plan_step_free);
-	plan->release = g_ptr_array_new_with_free_func(hp_plan_step_free);
+	plan->prepare = g_ptr_array_new_with_free_func((GDestroyNotify)hp_plan_step_free);
 
 	for (guint i = 0; i < domain->hostdevs->len; i++) {
 		const HpHostdev *hd = g_ptr_array_index(domain->hostdevs, i);
@@ -144,75 +237,31 @@ hp_plan_build(HpHostView *view, const HpDomain *domain)
 		g_hash_table_add(seen, g_memdup2(&key, sizeof(key)));
 		pci = hp_host_view_device(view, &hd->source, NULL);
 		dev = g_new0(HpPlanDevice, 1);
+		g_ptr_array_add(plan->devices, dev);
 		dev->addr = hd->source;
 		dev->assigned = hd->assigned;
 		dev->managed = hd->managed;
 		dev->iommu_group = pci != NULL ? pci->iommu_group : -1;
 		dev->current_driver = pci != NULL ? g_strdup(pci->driver) : NULL;
+		dev->driver_unknown = hp_plan_driver_unknown(pci);
 		if (!hd->managed) {
 			dev->selection = HP_SELECTION_UNMANAGED;
 			dev->target_driver = g_strdup(dev->current_driver);
-			dev->target_module = dev->current_driver != NULL ? hp_host_view_driver_module(view, dev->current_driver) : NULL;
+			dev->target_module = dev->current_driver != NULL && hp_kernel_name_valid(dev->current_driver)
+						     ? hp_host_view_driver_module(view, dev->current_driver)
+						     : NULL;
 			dev->driver_confirmed = TRUE;
 			dev->why = g_strdup("managed='no': you bind it to its VFIO driver yourself; the plan only checks it is there");
 		} else {
 			hp_plan_choose(view, hd, pci, dev);
 		}
-		g_ptr_array_add(plan->devices, dev);
+		if (!hp_plan_device_names_valid(dev, error) ||
+		    !hp_plan_read_override(view, dev, &dev->driver_override, error))
+			return NULL;
 	}
 
-	/* prepare, device by device */
-	for (guint i = 0; i < plan->devices->len; i++) {
-		HpPlanDevice *dev = g_ptr_array_index(plan->devices, i);
-		gchar bdf[HP_PCI_ADDRESS_STRLEN];
-		g_autofree gchar *override = NULL;
-		g_autofree gchar *link = NULL;
-		const gchar *module = dev->driver_confirmed ? NULL : dev->target_module;
-
-		hp_pci_address_to_string(&dev->addr, bdf);
-		override = g_strdup_printf("/sys/bus/pci/devices/%s/driver_override", bdf);
-		link = g_strdup_printf("/sys/bus/pci/devices/%s/driver", bdf);
-		if (dev->selection == HP_SELECTION_ALREADY_BOUND)
-			continue;
-		if (dev->selection == HP_SELECTION_UNMANAGED) {
-			hp_plan_add(plan->prepare, HP_STEP_VERIFY, dev, link, dev->current_driver != NULL ? dev->current_driver : "",
-				    NULL, "managed='no': it must already be on its VFIO driver");
-			continue;
-		}
-		if (module != NULL && g_hash_table_add(modprobed, g_strdup(module)))
-			hp_plan_add(plan->prepare, HP_STEP_MODPROBE, dev, NULL, NULL, module, "load the driver's module");
-		hp_plan_add(plan->prepare, HP_STEP_WRITE, dev, override, dev->target_driver, module,
-			    "only this driver may take the device from now on");
-		if (dev->current_driver != NULL) {
-			g_autofree gchar *unbind = g_strdup_printf("/sys/bus/pci/drivers/%s/unbind", dev->current_driver);
-			hp_plan_add(plan->prepare, HP_STEP_WRITE, dev, unbind, bdf, NULL, "take it from its current driver");
-		}
-		hp_plan_add(plan->prepare, HP_STEP_WRITE, dev, "/sys/bus/pci/drivers_probe", bdf, NULL,
-			    "let the kernel bind it again, now to the override");
-		hp_plan_add(plan->prepare, HP_STEP_VERIFY, dev, link, dev->target_driver, module, "check the binding");
-	}
-
-	/* release: the reverse, last device first */
-	for (guint i = plan->devices->len; i > 0; i--) {
-		HpPlanDevice *dev = g_ptr_array_index(plan->devices, i - 1);
-		gchar bdf[HP_PCI_ADDRESS_STRLEN];
-		g_autofree gchar *override = NULL;
-		g_autofree gchar *unbind = NULL;
-		g_autofree gchar *link = NULL;
-		const gchar *module = dev->driver_confirmed ? NULL : dev->target_module;
-
-		if (dev->selection == HP_SELECTION_ALREADY_BOUND || dev->selection == HP_SELECTION_UNMANAGED)
-			continue;
-		hp_pci_address_to_string(&dev->addr, bdf);
-		override = g_strdup_printf("/sys/bus/pci/devices/%s/driver_override", bdf);
-		unbind = g_strdup_printf("/sys/bus/pci/drivers/%s/unbind", dev->target_driver);
-		link = g_strdup_printf("/sys/bus/pci/devices/%s/driver", bdf);
-		hp_plan_add(plan->release, HP_STEP_WRITE, dev, override, "", NULL, "clear the override");
-		hp_plan_add(plan->release, HP_STEP_WRITE, dev, unbind, bdf, module, "take it from the VFIO driver");
-		hp_plan_add(plan->release, HP_STEP_WRITE, dev, "/sys/bus/pci/drivers_probe", bdf, NULL,
-			    "let the kernel bind its own driver again");
-		hp_plan_add(plan->release, HP_STEP_VERIFY, dev, link, dev->current_driver != NULL ? dev->current_driver : "",
-			    NULL, dev->current_driver != NULL ? "check its driver is back" : "it had no driver before");
-	}
-	return plan;
+	for (guint i = 0; i < plan->devices->len; i++)
+		hp_plan_prepare_device(plan, g_ptr_array_index(plan->devices, i), modprobed);
+	plan->release = hp_plan_steps_undo(plan->prepare, plan->prepare->len);
+	return g_steal_pointer(&plan);
 }

@@ -7,6 +7,7 @@
 #include "hp-document.h"
 #include "hp-domain.h"
 #include "hp-host-view.h"
+#include "hp-plan-step.h"
 
 G_BEGIN_DECLS
 
@@ -18,29 +19,14 @@ typedef enum {
 	HP_SELECTION_UNMANAGED,     /* managed='no': verified only */
 } HpSelection;
 
-typedef enum {
-	HP_STEP_MODPROBE,
-	HP_STEP_WRITE,
-	HP_STEP_VERIFY,
-} HpStepAction;
-
-/* One step on the target host; paths are the target's (/sys/...). */
-typedef struct {
-	HpStepAction action;
-	gboolean has_device;
-	HpPciAddress device;
-	gchar *path;   /* WRITE: the file; VERIFY: the device's driver link */
-	gchar *value;  /* WRITE: what to write; VERIFY: the driver expected ("" none) */
-	gchar *module; /* MODPROBE; and WRITE/VERIFY whose driver comes from a module loaded here */
-	gchar *comment;
-} HpPlanStep;
-
 typedef struct {
 	HpPciAddress addr;
 	gboolean assigned;
 	gboolean managed;
 	gint iommu_group;       /* -1 none */
-	gchar *current_driver;  /* NULL: none */
+	gchar *current_driver;  /* NULL: none, or unknown when driver_unknown */
+	gboolean driver_unknown; /* its driver link is there but leads nowhere readable */
+	gchar *driver_override; /* before the plan: "" none */
 	gchar *target_driver;
 	gchar *target_module;
 	gboolean driver_confirmed; /* FALSE: the module is not loaded yet, the name is a guess */
@@ -51,14 +37,13 @@ typedef struct {
 typedef struct {
 	gchar *domain;
 	GPtrArray *devices; /* of HpPlanDevice, in document order */
-	GPtrArray *prepare; /* of HpPlanStep */
-	GPtrArray *release; /* of HpPlanStep */
+	GPtrArray *prepare; /* of HpPlanStep, index = origin */
+	GPtrArray *release; /* of HpPlanStep: hp_plan_steps_undo() of all of prepare */
 } HpPlan;
 
-HpPlan *hp_plan_build(HpHostView *view, const HpDomain *domain);
+HpPlan *hp_plan_build(HpHostView *view, const HpDomain *domain, const HpDiagList *findings, GError **error);
 void hp_plan_free(HpPlan *plan);
 const gchar *hp_selection_to_string(HpSelection selection);
-const gchar *hp_step_action_to_string(HpStepAction action);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(HpPlan, hp_plan_free)
 
