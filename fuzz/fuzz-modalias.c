@@ -20,7 +20,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	if (alias != NULL)
 		g_assert(alias->module != NULL && alias->wildcards <= HP_MODALIAS_FIELDS);
-	(void)hp_modalias_has_module(ma, modalias);
+	(void)hp_modalias_module_is_vfio(ma, modalias);
 	(void)hp_modalias_module_is_vfio(ma, modalias);
 	return 0;
 }

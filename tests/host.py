@@ -96,17 +96,18 @@ def main():
         mkhost.build(os.path.join(HOSTS, "hostile.host"), hostile)
         alias = os.path.join(hostile, "lib", "modules", "6.12.0-hp", "modules.alias")
         with open(alias, "ab") as f:
-            f.write(b"alias " + b"x" * (1 << 20) + b" huge\n\x00\x01\x02\xff\xfe junk\n")
+            f.write(b"alias vfio_pci:" + b"x" * (1 << 20) + b" huge\n\x00\x01\x02\xff\xfe junk\n"
+                    b"alias vfio_pci:v*d*sv*sd*bc*sc*i* \xff\xfe\x1b[31m\n")
         addrs = ["0000:01:00.0", "0000:02:00.0", "0000:03:00.0", "0000:04:00.0", "0000:05:00.0"]
         rc, diags, out, err = validate(["--root", hostile, "--kernel-release", "6.12.0-hp"], domain(addrs, managed="no"))
         tap.ok(rc == 1 and diags is not None and "AddressSanitizer" not in err, "hostile tree: exit 1, no crash", out + err)
-        tap.ok("modules.alias: 1 line not 'alias PATTERN MODULE' (the first is line 4), ignoring it" in err,
-               "a modules.alias with a 1 MB line and binary junk: the junk line ignored with a warning", err)
+        tap.ok(err == "", "hostile tree: nothing on stderr (host files are findings, in JSON too)", err)
         about = {}
         for d in diags or []:
             about.setdefault(d.get("device"), []).append(d["rule"])
-        tap.ok("managed-no-not-bound" in about.get("0000:01:00.0", []) and "leads out of the host root" in out,
-               "a driver link out of the root: not followed, said", out)
+        tap.ok("managed-no-not-bound" in about.get("0000:01:00.0", []) and "leads out of the host root" in out
+               and "its driver cannot be read" in out,
+               "a driver link out of the root: not followed, the driver unknown, said", out)
         tap.ok("iommu-missing" in about.get("0000:02:00.0", []) and "outside the host root" in out,
                "an absolute iommu_group link: not followed, said", out)
         tap.ok("managed-no-not-bound" in about.get("0000:03:00.0", []) and "symbolic links" in out,
@@ -115,8 +116,37 @@ def main():
                "a short config: multifunction taken from the functions present", out)
         tap.ok("host-device-not-found" in about.get("0000:05:00.0", []),
                "a device link out of the root: not found", out)
-        tap.ok("root:" not in out and "/etc" not in out.replace("leads to '/etc'", "").replace("link to /etc", ""),
+        tap.ok(all("host-file-malformed" in about.get(a, []) for a in ("0000:01:00.0", "0000:02:00.0", "0000:03:00.0", "0000:04:00.0")),
+               "each garbled host file of a declared device: host-file-malformed", out)
+        tap.ok("root:" not in out and "/etc" not in out.replace("link to /etc", ""),
                "nothing of /etc read", out)
+
+        # a group member whose driver link loops: unknown, so the group is not viable
+        rc, diags, out, err = validate(["--root", hostile, "--kernel-release", "6.12.0-hp"], domain(["0000:06:00.0"]))
+        tap.ok(rc == 1 and [(d["rule"], d.get("device")) for d in diags or [] if d["severity"] == "error"] ==
+               [("iommu-group-not-viable", "0000:06:00.1")] and "driver could not be read" in out,
+               "a group member with an unknown driver: iommu-group-not-viable", out + err)
+
+        # modules.alias: a module name that would run in a shell, a 1 MB line,
+        # binary junk: one host-file-malformed, in JSON, and never planned
+        rc, diags, out, err = validate(["--root", hostile, "--kernel-release", "6.12.0-hp"], domain(["0000:07:00.0"]))
+        mal = [d for d in diags or [] if d["rule"] == "host-file-malformed"]
+        tap.ok(rc == 0 and err == "" and len(mal) == 1 and "lib/modules/6.12.0-hp/modules.alias" in mal[0]["message"]
+               and "3 vfio_pci: alias lines (the first is line 3)" in mal[0]["message"] and "PWNED" not in out
+               and "\x1b" not in out and mal[0]["line"] == 1,
+               "modules.alias with hostile module names: one host-file-malformed on the domain, exit 0", out + err)
+        for fmt in ("json", "sh", "text"):
+            rc, pout, perr = run(["plan", "--no-libvirt-schemas", "--format", fmt, "--root", hostile, "--kernel-release",
+                                  "6.12.0-hp", "-"], stdin=domain(["0000:07:00.0"]).encode())
+            tap.ok(rc == 0 and "PWNED" not in pout and "touch" not in pout and "vfio_pci" in pout,
+                   f"plan --format {fmt}: the hostile module is never selected; vfio_pci is", pout + perr)
+        rc, diags, out, err = validate(["--root", hostile, "--kernel-release", "6.12.0-hp", "--format", "sarif"],
+                                       domain(["0000:07:00.0"]))
+        tap.ok("host-file-malformed" in out, "the modules.alias finding is in SARIF too", out)
+        # a driver whose name is no kernel name: unknown, never echoed raw
+        rc, diags, out, err = validate(["--root", hostile, "--kernel-release", "6.12.0-hp"], domain(["0000:08:00.0"], managed="no"))
+        tap.ok(rc == 1 and "not a kernel driver name" in out and "managed-no-not-bound" in out,
+               "a driver named 'bad;name': not a kernel name, taken as unknown", out + err)
 
         # --- this machine's /sys, when it has PCI devices
         real = sorted(os.listdir("/sys/bus/pci/devices")) if os.path.isdir("/sys/bus/pci/devices") else []

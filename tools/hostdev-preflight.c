@@ -151,7 +151,6 @@ static HpHostView *
 hp_cli_host(const HpOptions *opts, const gchar *command, gchar **ret_skip, gint *ret_exit)
 {
 	g_autoptr(GError) error = NULL;
-	g_autofree gchar *release = g_strdup(opts->kernel_release);
 	HpHostView *view;
 	HpHost *host;
 	const gchar *default_root;
@@ -164,21 +163,21 @@ hp_cli_host(const HpOptions *opts, const gchar *command, gchar **ret_skip, gint 
 		}
 		return NULL;
 	}
-	if (release == NULL) {
-		struct utsname u;
-		if (uname(&u) == 0)
-			release = g_strdup(u.release);
-	}
 	/* HOSTDEV_PREFLIGHT_DEFAULT_ROOT stands in for / when no --root is
 	 * given (tests; a container with the host's tree mounted elsewhere) */
 	default_root = g_getenv("HOSTDEV_PREFLIGHT_DEFAULT_ROOT");
 	if (default_root == NULL || default_root[0] == '\0')
 		default_root = "/";
-	host = hp_host_new(opts->root != NULL ? opts->root : default_root, release, &error);
+	host = hp_host_new(opts->root != NULL ? opts->root : default_root, opts->kernel_release, &error);
 	if (host == NULL) {
 		g_printerr("hostdev-preflight: %s\n", error->message);
 		*ret_exit = HP_EXIT_USAGE;
 		return NULL;
+	}
+	if (hp_host_get_kernel_release(host) == NULL) { /* a snapshot has its own */
+		struct utsname u;
+		if (uname(&u) == 0)
+			hp_host_set_kernel_release(host, u.release);
 	}
 	hp_host_set_pci_ids(host, hp_pci_ids_path());
 	view = hp_host_view_new(host);
@@ -189,18 +188,6 @@ hp_cli_host(const HpOptions *opts, const gchar *command, gchar **ret_skip, gint 
 		return NULL;
 	}
 	return view;
-}
-
-/* A word about the host's modules.alias itself: not a finding about a domain. */
-static void
-hp_cli_host_warnings(const HpHostView *view)
-{
-	const HpModAlias *ma = view != NULL ? hp_host_view_modalias_if_read(view) : NULL;
-	if (ma != NULL && ma->malformed > 0)
-		g_printerr("hostdev-preflight: warning: lib/modules/%s/modules.alias: %u line%s not 'alias PATTERN MODULE' "
-			   "(the first is line %u), ignoring %s\n",
-			   hp_host_get_kernel_release(hp_host_view_get_host(view)), ma->malformed,
-			   ma->malformed == 1 ? "" : "s", ma->first_malformed_line, ma->malformed == 1 ? "it" : "them");
 }
 
 static const gchar *
@@ -261,7 +248,6 @@ hp_cmd_validate(HpOptions *opts, gchar **files)
 	text = hp_report_to_string(report, format);
 	fputs(text, stdout);
 	fflush(stdout);
-	hp_cli_host_warnings(view);
 	if (unreadable)
 		return HP_EXIT_USAGE;
 	return hp_report_valid(report) ? HP_EXIT_OK : HP_EXIT_FINDINGS;
@@ -425,7 +411,6 @@ hp_cmd_plan(HpOptions *opts, gchar **files)
 	if (exit_code >= 0)
 		return exit_code;
 	plan = hp_plan_build(view, domain);
-	hp_cli_host_warnings(view);
 	out = hp_plan_to_string(plan, format);
 	fputs(out, stdout);
 	if (fflush(stdout) != 0) {

@@ -12,9 +12,9 @@
 
 #include <errno.h>
 #include <string.h>
-#include <sys/stat.h>
 
 #include "hp-error.h"
+#include "hp-modalias.h"
 
 #define HP_CAPTURE_MAX_LINKS 40
 
@@ -53,42 +53,30 @@ hp_capture_unreadable(HpCapture *cap, const gchar *rel, const gchar *why)
 	hp_capture_check(cap, hp_snapshot_add_unreadable(cap->snap, rel, &error), error);
 }
 
-static gchar *
-hp_capture_abs(HpCapture *cap, const gchar *rel)
+/* The root is this machine's `/`, where absolute links are followed. */
+static gboolean
+hp_capture_is_slash(HpCapture *cap)
 {
-	const gchar *root = hp_host_get_root(cap->host);
-	return g_strcmp0(root, "/") == 0 ? g_strconcat("/", rel, NULL) : g_strconcat(root, "/", rel, NULL);
-}
-
-/* A path HpHost returned, made relative to the root again. */
-static gchar *
-hp_capture_rel(HpCapture *cap, const gchar *abs)
-{
-	const gchar *root = hp_host_get_root(cap->host);
-	gsize n = g_strcmp0(root, "/") == 0 ? 0 : strlen(root);
-	if (strncmp(abs, root, n) != 0 || abs[n] != '/')
-		return NULL;
-	return g_strdup(abs + n + 1);
+	return !hp_host_is_snapshot(cap->host) && g_strcmp0(hp_host_get_root(cap->host), "/") == 0;
 }
 
 /*
- * The two primitives HpHost lacks: lstat and readlink of @rel, whose
- * parents the walk has found to be directories. (For the host rewrite:
- * hp_host_lookup() and hp_host_readlink() on confined descriptors belong
- * in hp-host.c, and replace these.)
+ * An absolute link target on `/` (followed there, from the root) as the
+ * same target relative to the link's directory, which a snapshot follows
+ * the same way: a snapshot is never `/`, and refuses absolute targets.
  */
-static gint
-hp_capture_lstat(HpCapture *cap, const gchar *rel, struct stat *st)
-{
-	g_autofree gchar *abs = hp_capture_abs(cap, rel);
-	return lstat(abs, st);
-}
-
 static gchar *
-hp_capture_readlink(HpCapture *cap, const gchar *rel)
+hp_capture_relative_target(const gchar *link_rel, const gchar *target)
 {
-	g_autofree gchar *abs = hp_capture_abs(cap, rel);
-	return g_file_read_link(abs, NULL);
+	GString *out = g_string_new(NULL);
+	for (const gchar *p = link_rel; *p != '\0'; p++) {
+		if (*p == '/')
+			g_string_append(out, "../");
+	}
+	while (*target == '/')
+		target++;
+	g_string_append(out, target[0] != '\0' ? target : ".");
+	return g_string_free(out, FALSE);
 }
 
 /* Reads a regular file (at most @max bytes, or refuses it when @cut is
@@ -101,14 +89,11 @@ hp_capture_file(HpCapture *cap, const gchar *rel, const gchar *at, gsize max, gb
 	GError *add_error = NULL;
 	gsize len = 0;
 
-	if (!hp_host_read(cap->host, rel, cut ? max : max + 1, &data, &len, &error)) {
+	gboolean ok = cut ? hp_host_read_head(cap->host, rel, max, &data, &len, &error)
+			  : hp_host_read(cap->host, rel, max, &data, &len, &error);
+	if (!ok) {
 		if (!g_error_matches(error, HP_ERROR, HP_ERROR_NOT_FOUND))
 			hp_capture_unreadable(cap, at, error->message);
-		return;
-	}
-	if (len > max) {
-		g_autofree gchar *why = g_strdup_printf("larger than %" G_GSIZE_FORMAT " bytes", max);
-		hp_capture_unreadable(cap, at, why);
 		return;
 	}
 	hp_capture_check(cap, hp_snapshot_add_file(cap->snap, at, data, len, &add_error), add_error);
@@ -147,7 +132,7 @@ hp_capture_walk(HpCapture *cap, const gchar *rel, gsize max, gboolean cut)
 		g_autofree gchar *path = NULL;
 		g_autofree gchar *target = NULL;
 		GError *error = NULL;
-		struct stat st;
+		HpHostKind kind;
 
 		if (strcmp(comp, "..") == 0) {
 			if (done->len == 0) {
@@ -161,20 +146,26 @@ hp_capture_walk(HpCapture *cap, const gchar *rel, gsize max, gboolean cut)
 		g_ptr_array_add(done, NULL);
 		path = g_strjoinv("/", (gchar **)done->pdata);
 		g_ptr_array_remove_index(done, done->len - 1);
-		if (hp_capture_lstat(cap, path, &st) != 0) {
+		kind = hp_host_lookup(cap->host, path, NULL);
+		if (kind == HP_HOST_KIND_NONE) {
 			lost = TRUE; /* missing: nothing more to record */
 			break;
 		}
-		if (S_ISDIR(st.st_mode)) {
+		if (kind == HP_HOST_KIND_DIR) {
 			hp_capture_check(cap, hp_snapshot_add_dir(cap->snap, path, &error), error);
 			continue;
 		}
-		if (S_ISLNK(st.st_mode)) {
-			target = hp_capture_readlink(cap, path);
+		if (kind == HP_HOST_KIND_LINK) {
+			target = hp_host_readlink(cap->host, path, NULL);
 			if (target == NULL || target[0] == '\0') {
 				hp_capture_unreadable(cap, path, "a link that cannot be read");
 				lost = TRUE;
 				break;
+			}
+			if (target[0] == '/' && hp_capture_is_slash(cap)) {
+				gchar *relative = hp_capture_relative_target(path, target);
+				g_free(target);
+				target = relative;
 			}
 			hp_capture_check(cap, hp_snapshot_add_link(cap->snap, path, target, &error), error);
 			if (++links > HP_CAPTURE_MAX_LINKS || target[0] == '/') {
@@ -189,7 +180,7 @@ hp_capture_walk(HpCapture *cap, const gchar *rel, gsize max, gboolean cut)
 			lost = TRUE; /* a file where a directory should be */
 			break;
 		}
-		if (S_ISREG(st.st_mode))
+		if (kind == HP_HOST_KIND_FILE)
 			hp_capture_file(cap, path, path, max, cut);
 		else
 			hp_capture_unreadable(cap, path, "not a regular file");
@@ -332,9 +323,8 @@ hp_capture_block(HpCapture *cap)
 		for (guint j = 0; parts != NULL && j < parts->len; j++) {
 			g_autofree gchar *part = g_strdup_printf("%s/%s", disk, (const gchar *)g_ptr_array_index(parts, j));
 			g_autofree gchar *marker = g_strconcat(part, "/partition", NULL);
-			struct stat st;
-			if (hp_capture_lstat(cap, part, &st) != 0 || !S_ISDIR(st.st_mode) ||
-			    hp_capture_lstat(cap, marker, &st) != 0)
+			if (hp_host_lookup(cap->host, part, NULL) != HP_HOST_KIND_DIR ||
+			    hp_host_lookup(cap->host, marker, NULL) == HP_HOST_KIND_NONE)
 				continue;
 			hp_capture_walk_attr(cap, part, "partition");
 			hp_capture_walk_attr(cap, part, "dev");
@@ -351,8 +341,7 @@ hp_capture_net(HpCapture *cap)
 
 	for (guint i = 0; names != NULL && i < names->len && cap->error == NULL; i++) {
 		g_autofree gchar *rel = g_strdup_printf("sys/class/net/%s", (const gchar *)g_ptr_array_index(names, i));
-		g_autofree gchar *abs = hp_host_resolve(cap->host, rel, NULL);
-		g_autofree gchar *real = abs != NULL ? hp_capture_rel(cap, abs) : NULL;
+		g_autofree gchar *real = hp_host_resolve(cap->host, rel, NULL);
 		gboolean on_pci = FALSE;
 
 		for (guint j = 0; real != NULL && j < cap->device_dirs->len; j++) {
@@ -372,80 +361,66 @@ static void
 hp_capture_logical(HpCapture *cap, const gchar *rel, gsize max)
 {
 	g_autoptr(GError) error = NULL;
-	g_autofree gchar *abs = hp_host_resolve(cap->host, rel, &error);
-	struct stat st;
+	HpHostKind kind = hp_host_stat(cap->host, rel, &error);
 
-	if (abs == NULL) {
+	if (error != NULL) {
 		hp_capture_unreadable(cap, rel, error->message);
 		return;
 	}
-	if (lstat(abs, &st) != 0)
+	if (kind == HP_HOST_KIND_NONE)
 		return;
-	if (!S_ISREG(st.st_mode)) {
+	if (kind != HP_HOST_KIND_FILE) {
 		hp_capture_unreadable(cap, rel, "not a regular file");
 		return;
 	}
 	hp_capture_file(cap, rel, rel, max, FALSE);
 }
 
-/* The `alias vfio_pci:PATTERN MODULE` lines, as hp-modalias.c reads them;
- * other lines are left out (and so are lines no reader would take). */
+/* The `alias vfio_pci:` lines of modules.alias, the only ones hp-modalias.c
+ * reads (garbled ones too, so a check of the snapshot finds them garbled as
+ * a check of the tree does), in their order. */
 static void
 hp_capture_modules_alias(HpCapture *cap)
 {
 	const gchar *release = hp_host_get_kernel_release(cap->host);
 	g_autofree gchar *rel = NULL;
-	g_autofree gchar *abs = NULL;
 	g_autofree gchar *data = NULL;
 	g_autoptr(GError) error = NULL;
 	g_autoptr(GString) kept = g_string_new(NULL);
 	g_autoptr(GHashTable) modules = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
 	GError *add_error = NULL;
-	struct stat st;
+	HpHostKind kind;
 	gsize len = 0, pos = 0;
 
 	if (release == NULL || !hp_snapshot_set_kernel_release(cap->snap, release, &error))
 		return;
 	rel = g_strdup_printf("lib/modules/%s/modules.alias", release);
-	abs = hp_host_resolve(cap->host, rel, NULL);
-	if (abs == NULL || lstat(abs, &st) != 0)
+	kind = hp_host_stat(cap->host, rel, &error);
+	if (kind == HP_HOST_KIND_NONE && error == NULL)
 		return;
-	if (!S_ISREG(st.st_mode)) {
-		hp_capture_unreadable(cap, rel, "not a regular file");
-		return;
-	}
-	if (!hp_host_read(cap->host, rel, HP_SNAPSHOT_MAX_ALIAS + 1, &data, &len, &error) || len > HP_SNAPSHOT_MAX_ALIAS) {
-		hp_capture_unreadable(cap, rel, error != NULL ? error->message : "larger than 64 MiB");
+	if (!hp_host_read(cap->host, rel, HP_HOST_MAX_ALIAS, &data, &len, &error)) {
+		hp_capture_unreadable(cap, rel, error->message);
 		return;
 	}
 	while (pos < len) {
 		const gchar *line = data + pos;
 		const gchar *nl = memchr(line, '\n', len - pos);
-		gsize llen = nl != NULL ? (gsize)(nl - line) + 1 : len - pos;
-		g_autofree gchar *copy = g_strndup(line, llen);
+		gsize llen = nl != NULL ? (gsize)(nl - line) : len - pos;
+		g_autofree gchar *copy = NULL;
 		g_auto(GStrv) words = NULL;
 
-		pos += llen;
-		if (strlen(copy) != llen || !g_utf8_validate(copy, -1, NULL))
+		pos += llen + 1;
+		if (!hp_modalias_is_vfio_line(line, llen))
 			continue;
+		g_string_append_len(kept, line, (gssize)llen);
+		g_string_append_c(kept, '\n');
+		copy = g_strndup(line, llen);
 		words = g_strsplit_set(g_strstrip(copy), " \t", -1);
-		if (g_strcmp0(words[0], "alias") != 0)
-			continue;
-		for (guint i = 1; words[i] != NULL; i++) {
-			if (words[i][0] == '\0')
-				continue;
-			if (!g_str_has_prefix(words[i], "vfio_pci:"))
+		for (guint i = 0, n = 0; words[i] != NULL; i++) {
+			if (words[i][0] != '\0' && ++n == 3 && hp_host_name_is_kernel_name(words[i])) {
+				g_hash_table_add(modules, hp_modalias_module_name(words[i]));
 				break;
-			g_string_append_len(kept, line, (gssize)llen);
-			for (guint j = i + 1; words[j] != NULL; j++) {
-				if (words[j][0] != '\0') {
-					gchar *module = g_strdup(words[j]);
-					g_strdelimit(module, "-", '_');
-					g_hash_table_add(modules, module);
-					break;
-				}
 			}
-			break;
 		}
 	}
 	hp_capture_check(cap, hp_snapshot_add_file(cap->snap, rel, kept->str, kept->len, &add_error), add_error);
@@ -454,10 +429,7 @@ hp_capture_modules_alias(HpCapture *cap)
 		g_autoptr(GList) keys = g_list_sort(g_hash_table_get_keys(modules), (GCompareFunc)strcmp);
 		for (GList *l = keys; l != NULL && cap->error == NULL; l = l->next) {
 			g_autofree gchar *mrel = g_strdup_printf("sys/module/%s", (const gchar *)l->data);
-			g_autofree gchar *mdir = NULL;
-			if (strchr(l->data, '/') != NULL || ((const gchar *)l->data)[0] == '.')
-				continue;
-			mdir = hp_capture_walk(cap, mrel, HP_SNAPSHOT_MAX_FILE, FALSE);
+			g_autofree gchar *mdir = hp_capture_walk(cap, mrel, HP_SNAPSHOT_MAX_FILE, FALSE);
 			if (mdir != NULL && hp_snapshot_lookup(cap->snap, mdir) == HP_SNAPSHOT_DIR)
 				hp_capture_module(cap, mdir);
 		}

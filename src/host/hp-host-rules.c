@@ -42,7 +42,11 @@ hp_check_driver_vfio(HpHostCheck *hc, const HpHostdev *hd, const HpPciDevice *de
 
 	if (dev->driver != NULL && g_strcmp0(dev->driver, "vfio-pci") != 0 && !dev->has_vfio_dev)
 		hc->wants_modalias = TRUE;
-	if (cls == HP_VFIO_NO) {
+	if (dev->driver_unknown) {
+		hp_diag_list_add(hc->diags, HP_RULE_MANAGED_NO_NOT_BOUND, &hd->span, &dev->addr,
+				 "%s is managed='no', but its driver cannot be read%s, so it is not known to be on a VFIO driver; fix the host tree, or check on the host that it is bound to vfio-pci (or its variant driver), or set managed='yes'",
+				 desc, note);
+	} else if (cls == HP_VFIO_NO) {
 		hp_diag_list_add(hc->diags, HP_RULE_MANAGED_NO_NOT_BOUND, &hd->span, &dev->addr,
 				 "%s is managed='no' but %s a VFIO driver%s; bind it to vfio-pci (or its variant driver) before the domain starts, e.g. driverctl set-override %s vfio-pci, or set managed='yes'",
 				 desc, dev->driver != NULL ? "is not bound to" : "has no driver, not even", note, dev->bdf);
@@ -50,6 +54,42 @@ hp_check_driver_vfio(HpHostCheck *hc, const HpHostdev *hd, const HpPciDevice *de
 		hp_diag_list_add(hc->diags, HP_RULE_VFIO_DRIVER_BY_NAME, &hd->span, &dev->addr,
 				 "%s is taken to be on a VFIO driver only because the name '%s' contains \"vfio\": it has no vfio-dev/ and its module has no vfio_pci: aliases in modules.alias; check that %s really is a VFIO driver",
 				 desc, dev->driver, dev->driver);
+	}
+}
+
+/* What a check assumes when a device's host file is garbled. */
+static const gchar *
+hp_assumed(const gchar *attr)
+{
+	static const struct {
+		const gchar *attr, *assumed;
+	} table[] = {
+	    {"driver", "its driver is taken as unknown: not a VFIO driver, and one that breaks its IOMMU group's viability"},
+	    {"iommu_group", "its IOMMU group is taken as unknown"},
+	    {"physfn", "it is taken as a function of its slot, not an SR-IOV VF"},
+	    {"config", "whether its slot is multifunction is judged from the functions present"},
+	    {"modalias", "no variant driver is chosen by its modalias"},
+	    {"vendor", "its IDs are taken as unknown"},
+	    {"device", "its IDs are taken as unknown"},
+	};
+	for (guint i = 0; i < G_N_ELEMENTS(table); i++) {
+		if (g_strcmp0(table[i].attr, attr) == 0)
+			return table[i].assumed;
+	}
+	return "the checks go on without it";
+}
+
+/* host-file-malformed for each garbled file of a declared device, in the
+ * order of their names */
+static void
+hp_check_device_files(HpHostCheck *hc, const HpHostdev *hd, const HpPciDevice *dev)
+{
+	g_autoptr(GList) attrs = g_list_sort(g_hash_table_get_keys(dev->problems), (GCompareFunc)g_strcmp0);
+	for (GList *l = attrs; l != NULL; l = l->next) {
+		g_autofree gchar *rel = hp_pci_device_rel(&dev->addr, l->data);
+		hp_diag_list_add(hc->diags, HP_RULE_HOST_FILE_MALFORMED, &hd->source_span, &dev->addr,
+				 "host file %s: %s; %s; fix the host tree (or capture it again)", rel,
+				 (const gchar *)g_hash_table_lookup(dev->problems, l->data), hp_assumed(l->data));
 	}
 }
 
@@ -73,7 +113,14 @@ hp_check_device(HpHostCheck *hc, const HpHostdev *hd)
 					 bdf, error != NULL ? error->message : "unknown error", hp_hostdev_element_name(hd));
 		return;
 	}
-	if (dev->iommu_group < 0) {
+	hp_check_device_files(hc, hd, dev);
+	if (dev->group_unknown) {
+		g_autofree gchar *desc = hp_host_view_describe(hc->view, dev);
+		g_autofree gchar *note = hp_problems_note(dev, "iommu_group");
+		hp_diag_list_add(hc->diags, HP_RULE_IOMMU_MISSING, &hd->span, &hd->source,
+				 "%s has an iommu_group link that cannot be resolved%s, so its IOMMU group is unknown and VFIO's view of it cannot be checked; fix the host tree (or check on the host itself)",
+				 desc, note);
+	} else if (dev->iommu_group < 0) {
 		g_autofree gchar *desc = hp_host_view_describe(hc->view, dev);
 		g_autofree gchar *note = hp_problems_note(dev, "iommu_group");
 		hp_diag_list_add(hc->diags, HP_RULE_IOMMU_MISSING, &hd->span, &hd->source,
@@ -184,7 +231,17 @@ hp_check_group(HpHostCheck *hc, const HpHostdev *hd, GHashTable *groups_done)
 		m = hp_host_view_device(hc->view, addr, NULL);
 		if (m == NULL)
 			continue; /* listed in the group but gone: nothing holds it */
-		if (m->driver == NULL || g_strcmp0(m->driver, "pci-stub") == 0 || hp_pci_device_is_bridge(m))
+		if (hp_pci_device_is_bridge(m))
+			continue;
+		if (m->driver_unknown) {
+			desc = hp_host_view_describe(hc->view, m);
+			note = hp_problems_note(m, "driver");
+			hp_diag_list_add(hc->diags, HP_RULE_IOMMU_GROUP_NOT_VIABLE, &hd->span, addr,
+					 "IOMMU group %d of %s also holds %s, which the domain does not declare, and whose driver could not be read%s, so the group may not be viable; declare %s (assigned='no' keeps it from the guest), or fix the host tree",
+					 dev->iommu_group, dev->bdf, desc, note, m->bdf);
+			continue;
+		}
+		if (m->driver == NULL || g_strcmp0(m->driver, "pci-stub") == 0)
 			continue;
 		if (g_strcmp0(m->driver, "vfio-pci") != 0 && !m->has_vfio_dev)
 			hc->wants_modalias = TRUE;
@@ -203,6 +260,32 @@ hp_check_group(HpHostCheck *hc, const HpHostdev *hd, GHashTable *groups_done)
 	}
 }
 
+/*
+ * Host files the checks read that are garbled in ways no device holds: the
+ * vfio_pci: lines of modules.alias, names in sys/. They have no place in
+ * the domain, so they go on its root element.
+ */
+static void
+hp_check_host_notes(HpHostCheck *hc, gboolean any)
+{
+	g_autoptr(GPtrArray) notes = hp_host_view_take_notes(hc->view);
+	const HpModAlias *ma = hp_host_view_modalias_if_read(hc->view);
+
+	if (!any)
+		return;
+	if (ma != NULL && ma->malformed > 0) {
+		g_autofree gchar *rel = hp_modalias_rel(hp_host_view_get_host(hc->view));
+		hp_diag_list_add(hc->diags, HP_RULE_HOST_FILE_MALFORMED, &hc->domain->span, NULL,
+				 "host file %s: %u vfio_pci: alias line%s (the first is line %u) %s not 'alias vfio_pci:PATTERN MODULE' with a kernel module name ([A-Za-z0-9_.-], at most 64 characters); %s ignored, so no variant driver is chosen by %s; fix the file on the host (depmod writes it)",
+				 rel, ma->malformed, ma->malformed == 1 ? "" : "s", ma->first_malformed_line,
+				 ma->malformed == 1 ? "is" : "are", ma->malformed == 1 ? "it is" : "they are",
+				 ma->malformed == 1 ? "it" : "them");
+	}
+	for (guint i = 0; i < notes->len; i++)
+		hp_diag_list_add(hc->diags, HP_RULE_HOST_FILE_MALFORMED, &hc->domain->span, NULL, "host file %s; fix the host tree",
+				 (const gchar *)g_ptr_array_index(notes, i));
+}
+
 /**
  * hp_host_rules_check:
  * @view: the host
@@ -216,10 +299,12 @@ void
 hp_host_rules_check(HpHostView *view, const HpDocument *hdoc, const HpDomain *domain, HpDiagList *diags)
 {
 	HpHostCheck hc = {view, hdoc, domain, diags, NULL, NULL, FALSE};
+	g_autofree gchar *rel_alias = hp_modalias_rel(hp_host_view_get_host(view));
 	g_autoptr(GHashTable) groups_done = g_hash_table_new(g_direct_hash, g_direct_equal);
 	g_autoptr(GArray) keys = g_array_sized_new(FALSE, FALSE, sizeof(gint64), domain->hostdevs->len);
 	const HpHostdev *first = NULL;
 
+	g_ptr_array_unref(hp_host_view_take_notes(view)); /* only what this check meets */
 	hc.declared = g_hash_table_new(g_int64_hash, g_int64_equal);
 	hc.missing = g_hash_table_new_full(g_int64_hash, g_int64_equal, g_free, NULL);
 	for (guint i = 0; i < domain->hostdevs->len; i++) {
@@ -249,13 +334,19 @@ hp_host_rules_check(HpHostView *view, const HpDocument *hdoc, const HpDomain *do
 	}
 	if (hc.wants_modalias && first != NULL) {
 		const GError *error = NULL;
-		if (hp_host_view_modalias(view, &error) == NULL) {
+		const HpModAlias *ma = hp_host_view_modalias(view, &error);
+		if (ma == NULL && !g_error_matches(error, HP_ERROR, HP_ERROR_NOT_FOUND)) {
+			hp_diag_list_add(diags, HP_RULE_HOST_FILE_MALFORMED, &domain->span, NULL,
+					 "host file %s cannot be used (%s), so VFIO variant drivers cannot be chosen or recognised and the generic vfio-pci is assumed; fix it on the host (depmod writes it), or capture the host again",
+					 rel_alias, error->message);
+		} else if (ma == NULL) {
 			hp_diag_list_add(diags, HP_RULE_MODULES_ALIAS_MISSING, &first->span, NULL,
 					 "no modules.alias for kernel %s (%s), so VFIO variant drivers cannot be chosen or recognised and the generic vfio-pci is assumed; give the target's release with --kernel-release, or run depmod",
 					 hp_host_get_kernel_release(hp_host_view_get_host(view)) != NULL ? hp_host_get_kernel_release(hp_host_view_get_host(view)) : "(unknown)",
 					 error != NULL ? error->message : "not found");
 		}
 	}
+	hp_check_host_notes(&hc, first != NULL);
 	g_hash_table_unref(hc.declared);
 	g_hash_table_unref(hc.missing);
 }

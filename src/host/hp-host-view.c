@@ -3,6 +3,7 @@
 
 #include <string.h>
 
+#include "hp-diag.h"
 #include "hp-error.h"
 
 typedef struct {
@@ -19,6 +20,8 @@ struct _HpHostView {
 	gboolean ids_tried;
 	HpPciIds *ids;
 	GHashTable *links_by_group; /* group -> GArray of addresses, for trees without iommu_groups/ */
+	GPtrArray *notes;           /* host files found garbled since the last hp_host_view_take_notes() */
+	GHashTable *noted;          /* the same, to say each once */
 };
 
 static void
@@ -37,6 +40,8 @@ hp_host_view_new(HpHost *host)
 	HpHostView *view = g_new0(HpHostView, 1);
 	view->host = host;
 	view->devices = g_hash_table_new_full(g_int64_hash, g_int64_equal, g_free, hp_device_entry_free);
+	view->notes = g_ptr_array_new_with_free_func(g_free);
+	view->noted = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
 	return view;
 }
 
@@ -52,6 +57,8 @@ hp_host_view_free(HpHostView *view)
 	hp_pci_ids_free(view->ids);
 	if (view->links_by_group != NULL)
 		g_hash_table_unref(view->links_by_group);
+	g_ptr_array_unref(view->notes);
+	g_hash_table_unref(view->noted);
 	g_free(view);
 }
 
@@ -59,6 +66,40 @@ const HpHost *
 hp_host_view_get_host(const HpHostView *view)
 {
 	return view->host;
+}
+
+/*
+ * A host file that is garbled in a way no device's problems list holds (a
+ * name in it that no kernel name can be): said once per take, so each
+ * check that meets it reports it (host-file-malformed).
+ */
+static void G_GNUC_PRINTF(2, 3)
+hp_host_view_note(HpHostView *view, const gchar *fmt, ...)
+{
+	va_list args;
+	gchar *note;
+	va_start(args, fmt);
+	note = g_strdup_vprintf(fmt, args);
+	va_end(args);
+	if (!g_hash_table_add(view->noted, note))
+		return;
+	g_ptr_array_add(view->notes, g_strdup(note));
+}
+
+/**
+ * hp_host_view_take_notes:
+ *
+ * Returns: (transfer full) (element-type utf8): the host files found
+ * garbled since the last call (each a sentence naming the file, relative
+ * to the root), in the order they were met; the view forgets them.
+ */
+GPtrArray *
+hp_host_view_take_notes(HpHostView *view)
+{
+	GPtrArray *notes = g_steal_pointer(&view->notes);
+	view->notes = g_ptr_array_new_with_free_func(g_free);
+	g_hash_table_remove_all(view->noted);
+	return notes;
 }
 
 /* The host has a PCI sysfs at all. */
@@ -123,7 +164,9 @@ hp_host_view_describe(HpHostView *view, const HpPciDevice *dev)
 	}
 	if (dev->ids_known)
 		name = hp_pci_ids_describe(view->ids, dev->vendor, dev->device);
-	driver = dev->driver != NULL ? g_strdup_printf("bound to %s", dev->driver) : g_strdup("no driver");
+	driver = dev->driver != NULL ? g_strdup_printf("bound to %s", dev->driver)
+		 : dev->driver_unknown ? g_strdup("bound to a driver that cannot be read")
+				       : g_strdup("no driver");
 	if (name != NULL)
 		return g_strdup_printf("%s (%s, %s)", dev->bdf, name, driver);
 	return g_strdup_printf("%s (%s)", dev->bdf, driver);
@@ -193,12 +236,23 @@ hp_host_view_group_members(HpHostView *view, gint group)
 }
 
 /* The module behind a driver: its sys/bus/pci/drivers/NAME/module link, or
- * else the driver's own name with '-' as '_'. */
+ * else the driver's own name with '-' as '_'; NULL for a name that is no
+ * kernel name. */
 gchar *
 hp_host_view_driver_module(HpHostView *view, const gchar *driver)
 {
 	g_autofree gchar *rel = g_strdup_printf("sys/bus/pci/drivers/%s/module", driver);
-	gchar *module = strchr(driver, '/') == NULL ? hp_host_link_name(view->host, rel, NULL) : NULL;
+	gchar *module = NULL;
+
+	if (!hp_host_name_is_kernel_name(driver))
+		return NULL;
+	module = hp_host_link_name(view->host, rel, NULL);
+	if (module != NULL && !hp_host_name_is_kernel_name(module)) {
+		g_autofree gchar *shown = hp_echo(module);
+		hp_host_view_note(view, "%s leads to '%s', which is not a kernel module name; the module is taken to be named as the driver",
+				  rel, shown);
+		g_clear_pointer(&module, g_free);
+	}
 	return module != NULL ? module : hp_modalias_module_name(driver);
 }
 
@@ -215,15 +269,15 @@ hp_host_view_classify(HpHostView *view, const HpPciDevice *dev)
 	const HpModAlias *ma;
 	g_autofree gchar *module = NULL;
 
-	if (dev->driver == NULL)
-		return HP_VFIO_NO;
+	if (dev->driver == NULL || dev->driver_unknown)
+		return HP_VFIO_NO; /* none, or one we cannot name: not taken as VFIO */
 	if (g_strcmp0(dev->driver, "vfio-pci") == 0)
 		return HP_VFIO_EXACT;
 	if (dev->has_vfio_dev)
 		return HP_VFIO_VFIO_DEV;
 	module = hp_host_view_driver_module(view, dev->driver);
 	ma = hp_host_view_modalias(view, NULL);
-	if (ma != NULL && hp_modalias_module_is_vfio(ma, module))
+	if (ma != NULL && module != NULL && hp_modalias_module_is_vfio(ma, module))
 		return HP_VFIO_ALIASES;
 	if (strstr(dev->driver, "vfio") != NULL)
 		return HP_VFIO_BY_NAME;
@@ -245,7 +299,7 @@ static gboolean
 hp_host_view_driver_exists(HpHostView *view, const gchar *name)
 {
 	g_autofree gchar *rel = g_strdup_printf("sys/bus/pci/drivers/%s", name);
-	return strchr(name, '/') == NULL && hp_host_exists(view->host, rel);
+	return hp_host_name_is_kernel_name(name) && hp_host_stat(view->host, rel, NULL) == HP_HOST_KIND_DIR;
 }
 
 /**
@@ -259,6 +313,11 @@ hp_host_view_driver_exists(HpHostView *view, const gchar *name)
  * Module names are not driver names (vfio_pci registers vfio-pci). As SPEC
  * section 5 says: sys/bus/pci/drivers/NAME exists: NAME; with '-' as '_' it
  * exists: that; else a loaded module's drivers/pci:DRV entry names it.
+ * A module that is not loaded is known when modules.alias gives it
+ * `vfio_pci:` aliases (the only lines read, and captured: a driver model
+ * names a VFIO variant driver). Only kernel names (hp_host_name_is_kernel_name())
+ * are ever looked up or returned; a `pci:DRV` entry with another name is
+ * noted as a garbled host file and skipped.
  *
  * Returns: %FALSE when the name is no driver and no module this host has
  * (then nothing is set).
@@ -273,7 +332,7 @@ hp_host_view_resolve_driver(HpHostView *view, const gchar *name, gchar **ret_dri
 	g_autoptr(GPtrArray) entries = NULL;
 	const HpModAlias *ma;
 
-	if (strchr(name, '/') != NULL || name[0] == '.' || name[0] == '\0')
+	if (!hp_host_name_is_kernel_name(name))
 		return FALSE;
 	g_strdelimit(dash, "_", '-');
 	if (hp_host_view_driver_exists(view, name) || hp_host_view_driver_exists(view, under) ||
@@ -290,7 +349,12 @@ hp_host_view_resolve_driver(HpHostView *view, const gchar *name, gchar **ret_dri
 	entries = hp_host_list_dir(view->host, mod_rel, NULL);
 	for (guint i = 0; entries != NULL && i < entries->len; i++) {
 		const gchar *entry = g_ptr_array_index(entries, i);
-		if (g_str_has_prefix(entry, "pci:") && entry[4] != '\0') {
+		if (g_str_has_prefix(entry, "pci:") && !hp_host_name_is_kernel_name(entry + 4)) {
+			g_autofree gchar *shown = hp_echo(entry);
+			hp_host_view_note(view, "%s/%s is not pci:DRIVER with a kernel driver name; it is not used", mod_rel, shown);
+			continue;
+		}
+		if (g_str_has_prefix(entry, "pci:")) {
 			*ret_driver = g_strdup(entry + 4);
 			*ret_module = g_strdup(under);
 			*ret_loaded = TRUE;
@@ -302,7 +366,7 @@ hp_host_view_resolve_driver(HpHostView *view, const gchar *name, gchar **ret_dri
 	ma = hp_host_view_modalias(view, NULL);
 	{
 		g_autofree gchar *loaded_rel = g_strdup_printf("sys/module/%s", under);
-		if ((ma != NULL && hp_modalias_has_module(ma, under)) || hp_host_exists(view->host, loaded_rel) ||
+		if ((ma != NULL && hp_modalias_module_is_vfio(ma, under)) || hp_host_exists(view->host, loaded_rel) ||
 		    g_strcmp0(under, "vfio_pci") == 0) {
 			*ret_driver = g_strdup(g_strcmp0(under, "vfio_pci") == 0 ? "vfio-pci" : name);
 			*ret_module = g_strdup(under);

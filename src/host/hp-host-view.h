@@ -29,6 +29,7 @@ HpHostView *hp_host_view_new(HpHost *host);
 void hp_host_view_free(HpHostView *view);
 const HpHost *hp_host_view_get_host(const HpHostView *view);
 gboolean hp_host_view_has_pci(const HpHostView *view);
+GPtrArray *hp_host_view_take_notes(HpHostView *view);
 const HpPciDevice *hp_host_view_device(HpHostView *view, const HpPciAddress *addr, const GError **ret_error);
 const HpModAlias *hp_host_view_modalias(HpHostView *view, const GError **ret_error);
 const HpModAlias *hp_host_view_modalias_if_read(const HpHostView *view);

@@ -6,9 +6,6 @@
 
 #include "hp-error.h"
 
-/* modules.alias files are a few MB; anything far larger is not one */
-#define HP_MODALIAS_MAX_SIZE (64 * 1024 * 1024)
-
 static const struct {
 	const gchar *marker;
 	guint width; /* hex digits of a concrete value */
@@ -86,39 +83,62 @@ hp_modalias_malformed(HpModAlias *ma, guint line)
 		ma->first_malformed_line = line;
 }
 
-static void
-hp_modalias_parse_line(HpModAlias *ma, gchar *line, guint lineno)
+/* The words of a line, split at blanks, with no empty ones. */
+static gchar **
+hp_modalias_words(const gchar *line)
 {
+	g_auto(GStrv) words = g_strsplit_set(line, " \t", -1);
+	GPtrArray *out = g_ptr_array_new();
+	for (guint i = 0; words[i] != NULL; i++) {
+		if (words[i][0] != '\0')
+			g_ptr_array_add(out, g_strdup(words[i]));
+	}
+	g_ptr_array_add(out, NULL);
+	return (gchar **)g_ptr_array_free(out, FALSE);
+}
+
+/**
+ * hp_modalias_is_vfio_line:
+ * @line: a line of modules.alias, without its newline
+ * @len: its length (it may hold NUL bytes)
+ *
+ * The lines the host rules read, and the only ones a capture keeps: those
+ * whose first word is `alias` and whose second begins `vfio_pci:` (SPEC
+ * sections 5 and 9). Every other line is no check's business.
+ */
+gboolean
+hp_modalias_is_vfio_line(const gchar *line, gsize len)
+{
+	gsize i = 0;
+	while (i < len && (line[i] == ' ' || line[i] == '\t'))
+		i++;
+	if (len - i < 6 || strncmp(line + i, "alias", 5) != 0 || (line[i + 5] != ' ' && line[i + 5] != '\t'))
+		return FALSE;
+	i += 5;
+	while (i < len && (line[i] == ' ' || line[i] == '\t'))
+		i++;
+	return len - i >= 9 && strncmp(line + i, "vfio_pci:", 9) == 0;
+}
+
+static void
+hp_modalias_parse_line(HpModAlias *ma, const gchar *line, gsize len, guint lineno)
+{
+	g_autofree gchar *copy = NULL;
 	g_auto(GStrv) words = NULL;
 	g_autofree gchar *module = NULL;
 	HpVfioAlias *alias;
-	gboolean is_vfio;
 
-	g_strstrip(line);
-	if (line[0] == '\0' || line[0] == '#')
+	if (!hp_modalias_is_vfio_line(line, len))
 		return;
-	words = g_strsplit_set(line, " \t", -1);
-	/* drop the empty words of repeated blanks */
-	{
-		guint n = 0;
-		for (guint i = 0; words[i] != NULL; i++) {
-			if (words[i][0] == '\0') {
-				g_free(words[i]);
-				continue;
-			}
-			words[n++] = words[i];
-		}
-		words[n] = NULL;
-	}
-	if (g_strv_length(words) != 3 || g_strcmp0(words[0], "alias") != 0 || !g_utf8_validate(line, -1, NULL)) {
+	if (memchr(line, '\0', len) != NULL || !g_utf8_validate(line, (gssize)len, NULL)) {
 		hp_modalias_malformed(ma, lineno);
 		return;
 	}
-	module = hp_modalias_module_name(words[2]);
-	is_vfio = g_str_has_prefix(words[1], "vfio_pci:");
-	if (!is_vfio) {
-		if (!g_hash_table_contains(ma->modules, module))
-			g_hash_table_insert(ma->modules, g_steal_pointer(&module), GINT_TO_POINTER(FALSE));
+	copy = g_strndup(line, len);
+	words = hp_modalias_words(copy);
+	/* a module name is used in a plan: only what a kernel name can be */
+	if (g_strv_length(words) != 3 || !hp_host_name_is_kernel_name(words[2])) {
+		hp_modalias_malformed(ma, lineno);
 		return;
 	}
 	alias = g_new0(HpVfioAlias, 1);
@@ -127,6 +147,7 @@ hp_modalias_parse_line(HpModAlias *ma, gchar *line, guint lineno)
 		hp_modalias_malformed(ma, lineno);
 		return;
 	}
+	module = hp_modalias_module_name(words[2]);
 	alias->module = g_strdup(words[2]);
 	alias->line = lineno;
 	for (guint i = 0; i < HP_MODALIAS_FIELDS; i++) {
@@ -134,16 +155,17 @@ hp_modalias_parse_line(HpModAlias *ma, gchar *line, guint lineno)
 			alias->wildcards++;
 	}
 	g_ptr_array_add(ma->vfio, alias);
-	g_hash_table_insert(ma->modules, g_steal_pointer(&module), GINT_TO_POINTER(TRUE));
+	g_hash_table_add(ma->modules, g_steal_pointer(&module));
 }
 
 /**
  * hp_modalias_new_from_data:
  * @data: the text of a modules.alias
  *
- * Keeps the `vfio_pci:` aliases and the name of every module. A line that
- * is not `alias PATTERN MODULE` (no module, binary junk, a bad vfio_pci
- * pattern) is counted in `malformed` and otherwise ignored.
+ * Keeps the `vfio_pci:` aliases, the only lines a check reads. Such a line
+ * that is not `alias vfio_pci:PATTERN MODULE` with seven pattern fields and
+ * a kernel module name (binary junk, a word too many, a name such as
+ * `x$(touch${IFS}PWNED)`) is counted in `malformed` and never used.
  *
  * Returns: (transfer full): the aliases.
  */
@@ -160,23 +182,25 @@ hp_modalias_new_from_data(const gchar *data, gsize len)
 		const gchar *nl = memchr(p, '\n', (gsize)(end - p));
 		gsize n = nl != NULL ? (gsize)(nl - p) : (gsize)(end - p);
 		lineno++;
-		/* only lines starting "alias" matter; skip the others unread */
-		if (n >= 6 && memchr(p, '\0', n) == NULL) {
-			g_autofree gchar *line = g_strndup(p, n);
-			hp_modalias_parse_line(ma, line, lineno);
-		} else if (n > 0 && !(n >= 1 && p[0] == '#')) {
-			hp_modalias_malformed(ma, lineno);
-		}
+		hp_modalias_parse_line(ma, p, n, lineno);
 		p += n + 1;
 	}
 	return ma;
+}
+
+/* lib/modules/REL/modules.alias, the host file (relative to the root) */
+gchar *
+hp_modalias_rel(const HpHost *host)
+{
+	return g_strdup_printf("lib/modules/%s/modules.alias", hp_host_get_kernel_release(host));
 }
 
 /**
  * hp_modalias_load:
  * @host: the host context
  *
- * Reads ROOT/lib/modules/REL/modules.alias.
+ * Reads ROOT/lib/modules/REL/modules.alias (at most 64 MiB: a larger one
+ * is refused, HP_ERROR_INVALID_DATA, never cut).
  *
  * Returns: (transfer full) (nullable): the aliases; %NULL with @error
  * (HP_ERROR_NOT_FOUND when the host has none for its release).
@@ -193,8 +217,8 @@ hp_modalias_load(const HpHost *host, GError **error)
 		g_set_error(error, HP_ERROR, HP_ERROR_NOT_FOUND, "no usable kernel release");
 		return NULL;
 	}
-	rel = g_build_filename("lib", "modules", hp_host_get_kernel_release(host), "modules.alias", NULL);
-	if (!hp_host_read(host, rel, HP_MODALIAS_MAX_SIZE, &data, &len, error))
+	rel = hp_modalias_rel(host);
+	if (!hp_host_read(host, rel, HP_HOST_MAX_ALIAS, &data, &len, error))
 		return NULL;
 	return hp_modalias_new_from_data(data, len);
 }
@@ -209,19 +233,12 @@ hp_modalias_free(HpModAlias *ma)
 	g_free(ma);
 }
 
-gboolean
-hp_modalias_has_module(const HpModAlias *ma, const gchar *name)
-{
-	g_autofree gchar *module = hp_modalias_module_name(name);
-	return g_hash_table_contains(ma->modules, module);
-}
-
 /* The module has `vfio_pci:` aliases: it is a VFIO PCI (variant) driver. */
 gboolean
 hp_modalias_module_is_vfio(const HpModAlias *ma, const gchar *name)
 {
 	g_autofree gchar *module = hp_modalias_module_name(name);
-	return GPOINTER_TO_INT(g_hash_table_lookup(ma->modules, module));
+	return g_hash_table_contains(ma->modules, module);
 }
 
 /**

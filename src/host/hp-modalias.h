@@ -20,8 +20,8 @@ typedef struct {
 
 typedef struct {
 	GPtrArray *vfio;      /* of HpVfioAlias, in file order */
-	GHashTable *modules;  /* every module named (underscored) -> TRUE if it has vfio_pci: aliases */
-	guint malformed;      /* alias lines ignored */
+	GHashTable *modules;  /* the modules (underscored) with vfio_pci: aliases */
+	guint malformed;      /* vfio_pci: alias lines refused (garbled, or a module name no kernel name can be) */
 	guint first_malformed_line;
 } HpModAlias;
 
@@ -29,7 +29,8 @@ HpModAlias *hp_modalias_new_from_data(const gchar *data, gsize len);
 HpModAlias *hp_modalias_load(const HpHost *host, GError **error);
 void hp_modalias_free(HpModAlias *ma);
 gchar *hp_modalias_module_name(const gchar *name);
-gboolean hp_modalias_has_module(const HpModAlias *ma, const gchar *name);
+gchar *hp_modalias_rel(const HpHost *host);
+gboolean hp_modalias_is_vfio_line(const gchar *line, gsize len);
 gboolean hp_modalias_module_is_vfio(const HpModAlias *ma, const gchar *name);
 gboolean hp_modalias_split(const gchar *str, gchar **ret_fields);
 const HpVfioAlias *hp_modalias_match_vfio(const HpModAlias *ma, const gchar *modalias);

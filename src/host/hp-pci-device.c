@@ -3,6 +3,7 @@
 
 #include <string.h>
 
+#include "hp-diag.h"
 #include "hp-error.h"
 #include "hp-pci-address.h"
 
@@ -52,22 +53,24 @@ hp_pci_device_read_hex(const HpHost *host, HpPciDevice *dev, const gchar *attr, 
 	if (p[0] == '0' && (p[1] == 'x' || p[1] == 'X'))
 		p += 2;
 	if (*p == '\0' || strlen(p) > 16 || !g_ascii_string_to_unsigned(p, 16, 0, max, &v, NULL)) {
-		g_autofree gchar *shown = g_strescape(line, NULL);
-		hp_pci_device_problem(dev, attr, "%s holds '%.40s', not a hex number", attr, shown);
+		g_autofree gchar *shown = hp_echo(line);
+		hp_pci_device_problem(dev, attr, "%s holds '%s', not a hex number", attr, shown);
 		return FALSE;
 	}
 	*ret = v;
 	return TRUE;
 }
 
-/* The name a link leads to (driver, iommu group), or NULL when absent. */
+/* The name a link leads to (driver, iommu group), or NULL; *ret_unknown
+ * when the link is there but cannot be resolved (a problem says why). */
 static gchar *
-hp_pci_device_link(const HpHost *host, HpPciDevice *dev, const gchar *attr)
+hp_pci_device_link(const HpHost *host, HpPciDevice *dev, const gchar *attr, gboolean *ret_unknown)
 {
 	g_autofree gchar *rel = hp_pci_device_rel(&dev->addr, attr);
 	g_autoptr(GError) error = NULL;
 	gchar *name = hp_host_link_name(host, rel, &error);
-	if (name == NULL && !g_error_matches(error, HP_ERROR, HP_ERROR_NOT_FOUND))
+	*ret_unknown = name == NULL && !g_error_matches(error, HP_ERROR, HP_ERROR_NOT_FOUND);
+	if (*ret_unknown)
 		hp_pci_device_problem(dev, attr, "%s", error->message);
 	return name;
 }
@@ -89,7 +92,8 @@ hp_pci_device_read(const HpHost *host, const HpPciAddress *addr, GError **error)
 {
 	g_autoptr(HpPciDevice) dev = g_new0(HpPciDevice, 1);
 	g_autofree gchar *dir_rel = hp_pci_device_rel(addr, NULL);
-	g_autofree gchar *dir = hp_host_resolve(host, dir_rel, error);
+	g_autoptr(GError) dir_error = NULL;
+	HpHostKind kind = hp_host_stat(host, dir_rel, &dir_error);
 	g_autofree gchar *group = NULL;
 	g_autofree gchar *config = NULL;
 	g_autofree gchar *config_rel = NULL;
@@ -97,9 +101,11 @@ hp_pci_device_read(const HpHost *host, const HpPciAddress *addr, GError **error)
 	gsize config_len = 0;
 	guint64 v = 0, d = 0, sv = 0, sd = 0, cls = 0;
 
-	if (dir == NULL)
+	if (dir_error != NULL) {
+		g_propagate_error(error, g_steal_pointer(&dir_error));
 		return NULL;
-	if (!g_file_test(dir, G_FILE_TEST_IS_DIR)) {
+	}
+	if (kind != HP_HOST_KIND_DIR) {
 		gchar bdf[HP_PCI_ADDRESS_STRLEN];
 		g_set_error(error, HP_ERROR, HP_ERROR_NOT_FOUND, "no PCI device %s",
 			    hp_pci_address_to_string(addr, bdf));
@@ -133,7 +139,7 @@ hp_pci_device_read(const HpHost *host, const HpPciAddress *addr, GError **error)
 	}
 
 	config_rel = hp_pci_device_rel(addr, "config");
-	if (hp_host_read(host, config_rel, 64, &config, &config_len, &config_error)) {
+	if (hp_host_read_head(host, config_rel, 64, &config, &config_len, &config_error)) {
 		if (config_len > 0x0e)
 			dev->header_type = (guint8)config[0x0e];
 		else
@@ -141,19 +147,34 @@ hp_pci_device_read(const HpHost *host, const HpPciAddress *addr, GError **error)
 					      config_len);
 	}
 
-	dev->driver = hp_pci_device_link(host, dev, "driver");
-	group = hp_pci_device_link(host, dev, "iommu_group");
+	dev->driver = hp_pci_device_link(host, dev, "driver", &dev->driver_unknown);
+	if (dev->driver != NULL && !hp_host_name_is_kernel_name(dev->driver)) {
+		g_autofree gchar *shown = hp_echo(dev->driver);
+		hp_pci_device_problem(dev, "driver", "driver leads to '%s', which is not a kernel driver name", shown);
+		g_clear_pointer(&dev->driver, g_free);
+		dev->driver_unknown = TRUE;
+	}
+	group = hp_pci_device_link(host, dev, "iommu_group", &dev->group_unknown);
 	if (group != NULL) {
 		guint64 n = 0;
-		if (g_ascii_string_to_unsigned(group, 10, 0, G_MAXINT, &n, NULL))
+		if (g_ascii_string_to_unsigned(group, 10, 0, G_MAXINT, &n, NULL)) {
 			dev->iommu_group = (gint)n;
-		else
-			hp_pci_device_problem(dev, "iommu_group", "iommu_group leads to '%s', not a group number", group);
+		} else {
+			g_autofree gchar *shown = hp_echo(group);
+			hp_pci_device_problem(dev, "iommu_group", "iommu_group leads to '%s', not a group number", shown);
+			dev->group_unknown = TRUE;
+		}
 	}
 	{
 		g_autofree gchar *rel = hp_pci_device_rel(addr, "physfn");
-		g_autofree gchar *real = hp_host_resolve(host, rel, NULL);
-		dev->is_vf = real != NULL && g_file_test(real, G_FILE_TEST_IS_DIR);
+		g_autoptr(GError) e = NULL;
+		HpHostKind lk = hp_host_lookup(host, rel, &e);
+		HpHostKind k = lk == HP_HOST_KIND_NONE ? lk : hp_host_stat(host, rel, &e);
+		dev->is_vf = k == HP_HOST_KIND_DIR;
+		if (lk != HP_HOST_KIND_NONE && !dev->is_vf) {
+			dev->vf_unknown = TRUE;
+			hp_pci_device_problem(dev, "physfn", "%s", e != NULL ? e->message : "physfn leads to no device directory");
+		}
 	}
 	{
 		g_autofree gchar *rel = hp_pci_device_rel(addr, "vfio-dev");

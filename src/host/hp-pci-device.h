@@ -18,9 +18,17 @@ typedef struct {
 	guint32 class_code;
 	gchar *modalias;      /* NULL when missing or garbled */
 	gint header_type;     /* config byte 0x0e; -1 when config is missing or short */
-	gchar *driver;        /* NULL: no driver */
-	gint iommu_group;     /* -1: none */
+	gchar *driver;        /* NULL: no driver, or driver_unknown */
+	/* A `driver` link is present but cannot be resolved (a loop, a way out
+	 * of the root, a link that cannot be read) or names no kernel driver
+	 * name: the device is bound to something we cannot name. Never the
+	 * same as "no driver": it may break group viability, and it must still
+	 * be unbound. `problems` has "driver" saying why. */
+	gboolean driver_unknown;
+	gint iommu_group;     /* -1: none, or group_unknown */
+	gboolean group_unknown; /* an iommu_group link is present but cannot be resolved to a number */
 	gboolean is_vf;       /* has a physfn link */
+	gboolean vf_unknown;  /* a physfn link is present but cannot be resolved: is_vf is FALSE, the device counts as a function */
 	guint num_vfs;        /* virtfnN links */
 	gboolean has_vfio_dev;
 	GHashTable *problems; /* attribute -> what is wrong with it: missing, garbled, a link out of the root */

@@ -7,8 +7,6 @@
 
 G_BEGIN_DECLS
 
-typedef struct _HpSnapNode HpSnapNode;
-
 struct _HpSnapNode {
 	HpSnapshotKind kind;
 	gchar *name;	      /* the last component; "" for the root */

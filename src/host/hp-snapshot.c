@@ -10,8 +10,6 @@
 
 #include "hp-error.h"
 
-#define HP_SNAPSHOT_MAX_LINKS 40 /* as HpHost: more is a loop */
-
 static void
 hp_snap_node_free(gpointer data)
 {
@@ -403,184 +401,50 @@ hp_snapshot_lookup(const HpSnapshot *snap, const gchar *rel)
 	return node != NULL ? node->kind : HP_SNAPSHOT_NONE;
 }
 
-static void
-hp_snapshot_queue_path(GQueue *todo, const gchar *path)
+/* The root directory of the snapshot's tree. */
+const HpSnapNode *
+hp_snapshot_get_root(const HpSnapshot *snap)
 {
-	g_auto(GStrv) comps = g_strsplit(path, "/", -1);
-	for (gint i = (gint)g_strv_length(comps) - 1; i >= 0; i--) {
-		if (comps[i][0] == '\0' || strcmp(comps[i], ".") == 0)
-			continue;
-		g_queue_push_head(todo, g_strdup(comps[i]));
-	}
+	return snap->root;
 }
 
-/**
- * hp_snapshot_resolve:
- * @rel: a path inside the snapshot's root
- *
- * Follows every link, component by component, as hp_host_resolve() does in
- * a directory: a missing component is kept as a name, a `..` above the root
- * and an absolute target are refused, more than 40 links is a loop.
- *
- * Returns: (transfer full) (nullable): the path with no link left in it
- * (`""` for the root); %NULL with HP_ERROR_OUTSIDE_ROOT, or HP_ERROR_READ
- * for a loop.
- */
-gchar *
-hp_snapshot_resolve(const HpSnapshot *snap, const gchar *rel, GError **error)
+/* Returns: (transfer none) (nullable): the entry @name in the directory
+ * @dir; %NULL when there is none, or @dir is not a directory. */
+const HpSnapNode *
+hp_snap_node_child(const HpSnapNode *dir, const gchar *name)
 {
-	g_autoptr(GPtrArray) done = g_ptr_array_new_with_free_func(g_free);
-	g_autoptr(GPtrArray) nodes = g_ptr_array_new(); /* the entry of each done component, or NULL */
-	GQueue todo = G_QUEUE_INIT;
-	guint links = 0;
-
-	hp_snapshot_queue_path(&todo, rel);
-	while (!g_queue_is_empty(&todo)) {
-		g_autofree gchar *comp = g_queue_pop_head(&todo);
-		const HpSnapNode *parent = nodes->len == 0 ? snap->root : g_ptr_array_index(nodes, nodes->len - 1);
-		const HpSnapNode *node;
-
-		if (strcmp(comp, "..") == 0) {
-			if (done->len == 0) {
-				g_queue_clear_full(&todo, g_free);
-				g_set_error(error, HP_ERROR, HP_ERROR_OUTSIDE_ROOT, "%s leads out of the snapshot's root", rel);
-				return NULL;
-			}
-			g_ptr_array_remove_index(done, done->len - 1);
-			g_ptr_array_remove_index(nodes, nodes->len - 1);
-			continue;
-		}
-		node = parent != NULL && parent->kind == HP_SNAPSHOT_DIR ? g_hash_table_lookup(parent->children, comp) : NULL;
-		if (node == NULL || node->kind != HP_SNAPSHOT_LINK) {
-			g_ptr_array_add(done, g_steal_pointer(&comp));
-			g_ptr_array_add(nodes, (gpointer)node);
-			continue;
-		}
-		if (++links > HP_SNAPSHOT_MAX_LINKS) {
-			g_queue_clear_full(&todo, g_free);
-			g_set_error(error, HP_ERROR, HP_ERROR_READ, "%s: too many levels of symbolic links", rel);
-			return NULL;
-		}
-		if (node->target[0] == '/') {
-			g_queue_clear_full(&todo, g_free);
-			g_set_error(error, HP_ERROR, HP_ERROR_OUTSIDE_ROOT,
-				    "%s is a link to %s, which is outside the snapshot's root", rel, node->target);
-			return NULL;
-		}
-		hp_snapshot_queue_path(&todo, node->target);
-	}
-	g_ptr_array_add(done, NULL);
-	return g_strjoinv("/", (gchar **)done->pdata);
+	if (dir == NULL || dir->kind != HP_SNAPSHOT_DIR)
+		return NULL;
+	return g_hash_table_lookup(dir->children, name);
 }
 
-/* The entry @rel leads to, links followed; NULL with @error when none. */
-static const HpSnapNode *
-hp_snapshot_follow(const HpSnapshot *snap, const gchar *rel, GError **error)
+HpSnapshotKind
+hp_snap_node_kind(const HpSnapNode *node)
 {
-	g_autofree gchar *real = hp_snapshot_resolve(snap, rel, error);
-	const HpSnapNode *node;
-
-	if (real == NULL)
-		return NULL;
-	node = hp_snapshot_find(snap, real);
-	if (node == NULL) {
-		g_set_error(error, HP_ERROR, HP_ERROR_NOT_FOUND, "%s is not in the snapshot", rel);
-		return NULL;
-	}
-	if (node->kind == HP_SNAPSHOT_UNREADABLE) {
-		g_set_error(error, HP_ERROR, HP_ERROR_READ, "%s could not be read when the snapshot was captured", rel);
-		return NULL;
-	}
-	return node;
+	return node != NULL ? node->kind : HP_SNAPSHOT_NONE;
 }
 
-/**
- * hp_snapshot_read:
- * @max: return at most this many bytes, as a read of that size would
- *
- * Returns: %TRUE with the bytes (NUL-terminated) and their count; %FALSE
- * with HP_ERROR_NOT_FOUND, or HP_ERROR_READ for a directory, an unreadable
- * entry, or a path that leads out of the root or loops.
- */
-gboolean
-hp_snapshot_read(const HpSnapshot *snap, const gchar *rel, gsize max, gchar **ret_data, gsize *ret_len,
-		 GError **error)
+/* Returns: (transfer none) (nullable): a link's target text, as written. */
+const gchar *
+hp_snap_node_target(const HpSnapNode *node)
 {
-	const HpSnapNode *node = hp_snapshot_follow(snap, rel, error);
-	gsize len;
-
-	if (node == NULL)
-		return FALSE;
-	if (node->kind != HP_SNAPSHOT_FILE) {
-		g_set_error(error, HP_ERROR, HP_ERROR_READ, "%s is a %s, not a file", rel, hp_snapshot_kind_name(node->kind));
-		return FALSE;
-	}
-	len = MIN(max, g_bytes_get_size(node->data));
-	*ret_data = g_malloc(len + 1);
-	if (len > 0)
-		memcpy(*ret_data, g_bytes_get_data(node->data, NULL), len);
-	(*ret_data)[len] = '\0';
-	*ret_len = len;
-	return TRUE;
+	return node != NULL && node->kind == HP_SNAPSHOT_LINK ? node->target : NULL;
 }
 
-/**
- * hp_snapshot_readlink:
- * @rel: a link; the links on the way to it are followed, not it
- *
- * Returns: (transfer full) (nullable): its target text, as written; %NULL
- * with HP_ERROR_NOT_FOUND when there is nothing there, or
- * HP_ERROR_INVALID_DATA when it is not a link.
- */
-gchar *
-hp_snapshot_readlink(const HpSnapshot *snap, const gchar *rel, GError **error)
+/* Returns: (transfer none) (nullable): a file's bytes. */
+GBytes *
+hp_snap_node_data(const HpSnapNode *node)
 {
-	g_autofree gchar *parent = g_path_get_dirname(rel);
-	g_autofree gchar *base = g_path_get_basename(rel);
-	g_autofree gchar *parent_real = hp_snapshot_resolve(snap, strcmp(parent, ".") == 0 ? "" : parent, error);
-	g_autofree gchar *real = NULL;
-	const HpSnapNode *node;
-
-	if (parent_real == NULL)
-		return NULL;
-	real = parent_real[0] == '\0' ? g_strdup(base) : g_strconcat(parent_real, "/", base, NULL);
-	node = hp_snapshot_find(snap, real);
-	if (node == NULL) {
-		g_set_error(error, HP_ERROR, HP_ERROR_NOT_FOUND, "%s is not in the snapshot", rel);
-		return NULL;
-	}
-	if (node->kind != HP_SNAPSHOT_LINK) {
-		g_set_error(error, HP_ERROR, HP_ERROR_INVALID_DATA, "%s is a %s, not a link", rel,
-			    hp_snapshot_kind_name(node->kind));
-		return NULL;
-	}
-	return g_strdup(node->target);
+	return node != NULL && node->kind == HP_SNAPSHOT_FILE ? node->data : NULL;
 }
 
-/**
- * hp_snapshot_list_dir:
- *
- * Returns: (transfer full) (element-type utf8) (nullable): the names in the
- * directory @rel leads to, sorted; %NULL with HP_ERROR_NOT_FOUND when there
- * is no directory there (as for a file in a tree), HP_ERROR_READ when it
- * could not be read.
- */
+/* Returns: (transfer full) (element-type utf8): a directory's entry names,
+ * sorted byte by byte; empty for anything else. */
 GPtrArray *
-hp_snapshot_list_dir(const HpSnapshot *snap, const gchar *rel, GError **error)
+hp_snap_node_names(const HpSnapNode *node)
 {
-	const HpSnapNode *node = hp_snapshot_follow(snap, rel, error);
-	g_autoptr(GPtrArray) children = NULL;
-	GPtrArray *names;
-
-	if (node == NULL)
-		return NULL;
-	if (node->kind != HP_SNAPSHOT_DIR) {
-		g_set_error(error, HP_ERROR, HP_ERROR_NOT_FOUND, "%s is a %s, not a directory", rel,
-			    hp_snapshot_kind_name(node->kind));
-		return NULL;
-	}
-	children = hp_snap_node_sorted_children(node);
-	names = g_ptr_array_new_with_free_func(g_free);
+	g_autoptr(GPtrArray) children = hp_snap_node_sorted_children(node);
+	GPtrArray *names = g_ptr_array_new_with_free_func(g_free);
 	for (guint i = 0; i < children->len; i++)
 		g_ptr_array_add(names, g_strdup(((const HpSnapNode *)g_ptr_array_index(children, i))->name));
 	return names;

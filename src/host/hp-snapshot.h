@@ -58,16 +58,21 @@ HpSnapshot *hp_snapshot_new_from_data(const gchar *data, gsize len, const gchar 
 HpSnapshot *hp_snapshot_load(const gchar *path, GError **error);
 gchar *hp_snapshot_to_data(const HpSnapshot *snap, gsize *ret_len);
 
-/* reading */
+/* reading: an entry at exactly its path, following no link; resolving
+ * paths through links is HpHost's (hp-host.c), for a snapshot as for a
+ * directory tree */
+typedef struct _HpSnapNode HpSnapNode;
+
 const gchar *hp_snapshot_get_kernel_release(const HpSnapshot *snap);
 guint hp_snapshot_get_n_entries(const HpSnapshot *snap);
 GPtrArray *hp_snapshot_get_paths(const HpSnapshot *snap);
 HpSnapshotKind hp_snapshot_lookup(const HpSnapshot *snap, const gchar *rel);
-gchar *hp_snapshot_resolve(const HpSnapshot *snap, const gchar *rel, GError **error);
-gboolean hp_snapshot_read(const HpSnapshot *snap, const gchar *rel, gsize max, gchar **ret_data, gsize *ret_len,
-			  GError **error);
-gchar *hp_snapshot_readlink(const HpSnapshot *snap, const gchar *rel, GError **error);
-GPtrArray *hp_snapshot_list_dir(const HpSnapshot *snap, const gchar *rel, GError **error);
+const HpSnapNode *hp_snapshot_get_root(const HpSnapshot *snap);
+const HpSnapNode *hp_snap_node_child(const HpSnapNode *dir, const gchar *name);
+HpSnapshotKind hp_snap_node_kind(const HpSnapNode *node);
+const gchar *hp_snap_node_target(const HpSnapNode *node);
+GBytes *hp_snap_node_data(const HpSnapNode *node);
+GPtrArray *hp_snap_node_names(const HpSnapNode *node);
 
 gboolean hp_snapshot_materialize(const HpSnapshot *snap, const gchar *dir, GError **error);
 

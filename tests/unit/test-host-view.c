@@ -98,8 +98,21 @@ setup(void **state)
 	   "alias vfio_pci:v*d*sv*sd*bc*sc*i* vfio_pci\n"
 	   "alias vfio_pci:v000015B3d0000101Esv*sd*bc*sc*i* mlx5_vfio_pci\n"
 	   "alias pci:v000015B3d0000101Esv*sd*bc*sc*i* mlx5_core\n"
-	   "alias pci:v*d*sv*sd*bc*sc*i* not_loaded_mod\n",
+	   "alias vfio_pci:v0000ABCDd*sv*sd*bc*sc*i* not_loaded_mod\n"
+	   "alias pci:v*d*sv*sd*bc*sc*i* plain_mod\n",
 	   -1);
+	/* unknown drivers: a loop, a link out of the root, a name no kernel name can be */
+	device("0000:03:00.0", "0x8086\n", NULL, 11, 0, TRUE);
+	ln("sys/devices/pci0000:00/0000:03:00.0/driver", "driver");
+	device("0000:03:00.1", "0x8086\n", NULL, 11, 0, TRUE);
+	ln("sys/devices/pci0000:00/0000:03:00.1/driver", "../../../../../../../../etc");
+	device("0000:03:00.2", "0x8086\n", NULL, 11, 0, TRUE);
+	mk("sys/bus/pci/drivers/x$(touch PWNED)/bind", "", -1);
+	ln("sys/devices/pci0000:00/0000:03:00.2/driver", "../../../bus/pci/drivers/x$(touch PWNED)");
+	/* a physfn link to nowhere: not known to be a VF */
+	ln("sys/devices/pci0000:00/0000:03:00.2/physfn", "../../../../../../../../etc");
+	/* a loaded module whose pci: entry names no kernel name */
+	mk("sys/module/odd_mod/drivers/pci:bad name/x", "", -1);
 	mk("pci.ids", "15b3  Mellanox Technologies\n\t1657  Made-up Adapter\n8086  Intel Corporation\n", -1);
 	return 0;
 }
@@ -211,8 +224,58 @@ test_driver_or_module(void **state)
 	assert_true(hp_host_view_has_driver_or_module(view, "mlx5-vfio-pci"));
 	assert_true(hp_host_view_has_driver_or_module(view, "loaded_only"));
 	assert_true(hp_host_view_has_driver_or_module(view, "not-loaded-mod"));
+	/* a module only modules.alias' other lines name is no VFIO driver a
+	 * <driver model> can mean (and a snapshot does not hold those lines) */
+	assert_false(hp_host_view_has_driver_or_module(view, "plain_mod"));
 	assert_false(hp_host_view_has_driver_or_module(view, "nonesuch"));
 	assert_false(hp_host_view_has_driver_or_module(view, "../../etc"));
+}
+
+/* A driver link that is present but cannot be resolved is unknown, never
+ * "no driver" (SPEC section 8); a name no kernel name can be is not used. */
+static void
+test_driver_unknown(void **state)
+{
+	g_autoptr(HpHostView) view = view_new();
+	const gchar *const bdfs[] = {"0000:03:00.0", "0000:03:00.1", "0000:03:00.2"};
+	g_autoptr(GPtrArray) notes = NULL;
+	g_autofree gchar *driver = NULL;
+	g_autofree gchar *module = NULL;
+	gboolean loaded = FALSE;
+
+	for (guint i = 0; i < G_N_ELEMENTS(bdfs); i++) {
+		const HpPciDevice *d = dev(view, bdfs[i]);
+		g_autofree gchar *desc = hp_host_view_describe(view, d);
+		assert_non_null(d);
+		assert_null(d->driver);
+		assert_true(d->driver_unknown);
+		assert_non_null(g_hash_table_lookup(d->problems, "driver"));
+		assert_int_equal(hp_host_view_classify(view, d), HP_VFIO_NO);
+		assert_non_null(strstr(desc, "bound to a driver that cannot be read"));
+	}
+	assert_non_null(strstr(g_hash_table_lookup(dev(view, "0000:03:00.2")->problems, "driver"), "not a kernel driver name"));
+	assert_false(dev(view, "0000:03:00.2")->is_vf);
+	assert_true(dev(view, "0000:03:00.2")->vf_unknown);
+	/* a device with no driver link: no driver, known */
+	assert_false(dev(view, "0000:02:00.0")->driver_unknown);
+	assert_false(dev(view, "0000:02:00.0")->vf_unknown);
+	/* a bad pci: entry is noted, and not used */
+	notes = hp_host_view_take_notes(view);
+	assert_int_equal(notes->len, 0);
+	g_ptr_array_unref(g_steal_pointer(&notes));
+	/* loaded, but its only pci: entry is garbled: as if it had none */
+	assert_true(hp_host_view_resolve_driver(view, "odd_mod", &driver, &module, &loaded));
+	assert_string_equal(driver, "odd_mod");
+	assert_false(loaded);
+	g_clear_pointer(&driver, g_free);
+	g_clear_pointer(&module, g_free);
+	assert_false(hp_host_view_resolve_driver(view, "x$(touch PWNED)", &driver, &module, &loaded));
+	notes = hp_host_view_take_notes(view);
+	assert_int_equal(notes->len, 1);
+	assert_non_null(strstr(g_ptr_array_index(notes, 0), "sys/module/odd_mod/drivers/pci:bad name"));
+	g_ptr_array_unref(g_steal_pointer(&notes));
+	notes = hp_host_view_take_notes(view);
+	assert_int_equal(notes->len, 0);
 }
 
 static void
@@ -282,6 +345,7 @@ main(void)
 	    cmocka_unit_test(test_describe),
 	    cmocka_unit_test(test_resolve_driver),
 	    cmocka_unit_test(test_modalias_once),
+	    cmocka_unit_test(test_driver_unknown),
 	};
 	return cmocka_run_group_tests_name("host-view", tests, setup, teardown);
 }

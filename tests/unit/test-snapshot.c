@@ -4,6 +4,7 @@
 #include "hp-test.h"
 
 #include "hp-error.h"
+#include "hp-host.h"
 #include "hp-snapshot.h"
 
 static HpSnapshot *
@@ -90,16 +91,20 @@ test_any_bytes(void **state)
 	assert_int_equal(lines, 7); /* the header, hex, hex, text and two '|' lines, link */
 	back = parse(text, &error);
 	assert_non_null(back);
-	assert_true(hp_snapshot_read(back, "bytes", 1024, &data, &len, NULL));
-	assert_int_equal(len, 256);
-	assert_memory_equal(data, all, 256);
-	g_clear_pointer(&data, g_free);
-	assert_true(hp_snapshot_read(back, "nl", 1024, &data, &len, NULL));
-	assert_int_equal(len, 2);
-	g_clear_pointer(&data, g_free);
-	data = hp_snapshot_readlink(back, name, NULL);
-	assert_string_equal(data, "x y\n");
 	again = serialize(back);
+	{
+		/* read back through HpHost, as --root SNAPSHOT reads it */
+		g_autoptr(HpHost) host = hp_host_new_for_snapshot(g_steal_pointer(&back), "t.snapshot", NULL);
+		assert_true(hp_host_read(host, "bytes", 1024, &data, &len, NULL));
+		assert_int_equal(len, 256);
+		assert_memory_equal(data, all, 256);
+		g_clear_pointer(&data, g_free);
+		assert_true(hp_host_read(host, "nl", 1024, &data, &len, NULL));
+		assert_int_equal(len, 2);
+		g_clear_pointer(&data, g_free);
+		data = hp_host_readlink(host, name, NULL);
+		assert_string_equal(data, "x y\n");
+	}
 	assert_string_equal(again, text);
 }
 
@@ -243,30 +248,30 @@ links_snapshot(void)
 static void
 test_resolve(void **state)
 {
-	g_autoptr(HpSnapshot) snap = links_snapshot();
+	g_autoptr(HpHost) host = hp_host_new_for_snapshot(links_snapshot(), "t.snapshot", NULL);
 	g_autoptr(GError) error = NULL;
-	g_autofree gchar *real = hp_snapshot_resolve(snap, "sys/bus/pci/devices/0000:00:01.0/driver", NULL);
-	g_autofree gchar *missing = hp_snapshot_resolve(snap, "sys/bus/pci/devices/0000:00:01.0/nope/x", NULL);
-	g_autofree gchar *dotdot = hp_snapshot_resolve(snap, "sys/bus/../bus/./pci", NULL);
-	g_autofree gchar *root = hp_snapshot_resolve(snap, "", NULL);
+	g_autofree gchar *real = hp_host_resolve(host, "sys/bus/pci/devices/0000:00:01.0/driver", NULL);
+	g_autofree gchar *missing = hp_host_resolve(host, "sys/bus/pci/devices/0000:00:01.0/nope/x", NULL);
+	g_autofree gchar *dotdot = hp_host_resolve(host, "sys/bus/../bus/./pci", NULL);
+	g_autofree gchar *root = hp_host_resolve(host, "", NULL);
 	g_autofree gchar *out = NULL;
 
 	assert_string_equal(real, "sys/bus/pci/drivers/e1000e");
 	assert_string_equal(missing, "sys/devices/pci0000:00/0000:00:01.0/nope/x");
 	assert_string_equal(dotdot, "sys/bus/pci");
 	assert_string_equal(root, "");
-	out = hp_snapshot_resolve(snap, "sys/bus/pci/devices/0000:00:01.0/up/passwd", &error);
+	out = hp_host_resolve(host, "sys/bus/pci/devices/0000:00:01.0/up/passwd", &error);
 	assert_null(out);
 	assert_true(g_error_matches(error, HP_ERROR, HP_ERROR_OUTSIDE_ROOT));
 	g_clear_error(&error);
-	out = hp_snapshot_resolve(snap, "sys/devices/pci0000:00/0000:00:01.0/abs", &error);
+	out = hp_host_resolve(host, "sys/devices/pci0000:00/0000:00:01.0/abs", &error);
 	assert_null(out);
 	assert_true(g_error_matches(error, HP_ERROR, HP_ERROR_OUTSIDE_ROOT));
 	g_clear_error(&error);
-	out = hp_snapshot_resolve(snap, "../x", &error);
+	out = hp_host_resolve(host, "../x", &error);
 	assert_true(g_error_matches(error, HP_ERROR, HP_ERROR_OUTSIDE_ROOT));
 	g_clear_error(&error);
-	out = hp_snapshot_resolve(snap, "sys/loop/a", &error);
+	out = hp_host_resolve(host, "sys/loop/a", &error);
 	assert_null(out);
 	assert_true(g_error_matches(error, HP_ERROR, HP_ERROR_READ));
 	assert_non_null(strstr(error->message, "too many levels"));
@@ -276,43 +281,49 @@ static void
 test_read(void **state)
 {
 	g_autoptr(HpSnapshot) snap = links_snapshot();
+	g_autoptr(HpHost) host = hp_host_new_for_snapshot(links_snapshot(), "t.snapshot", NULL);
 	g_autoptr(GError) error = NULL;
 	g_autoptr(GPtrArray) names = NULL;
 	g_autofree gchar *data = NULL;
 	g_autofree gchar *target = NULL;
 	gsize len = 0;
 
-	assert_true(hp_snapshot_read(snap, "sys/bus/pci/devices/0000:00:01.0/vendor", 4096, &data, &len, NULL));
+	assert_true(hp_host_read(host, "sys/bus/pci/devices/0000:00:01.0/vendor", 4096, &data, &len, NULL));
 	assert_int_equal(len, 7);
 	assert_string_equal(data, "0x8086\n");
 	g_clear_pointer(&data, g_free);
-	assert_true(hp_snapshot_read(snap, "sys/bus/pci/devices/0000:00:01.0/vendor", 3, &data, &len, NULL));
+	assert_true(hp_host_read_head(host, "sys/bus/pci/devices/0000:00:01.0/vendor", 3, &data, &len, NULL));
 	assert_string_equal(data, "0x8");
-	assert_false(hp_snapshot_read(snap, "sys/bus/pci/devices/0000:00:01.0/nope", 9, &data, &len, &error));
+	g_clear_pointer(&data, g_free);
+	/* past a limit: refused, never cut */
+	assert_false(hp_host_read(host, "sys/bus/pci/devices/0000:00:01.0/vendor", 3, &data, &len, &error));
+	assert_true(g_error_matches(error, HP_ERROR, HP_ERROR_INVALID_DATA));
+	g_clear_error(&error);
+	assert_false(hp_host_read(host, "sys/bus/pci/devices/0000:00:01.0/nope", 9, &data, &len, &error));
 	assert_true(g_error_matches(error, HP_ERROR, HP_ERROR_NOT_FOUND));
 	g_clear_error(&error);
-	assert_false(hp_snapshot_read(snap, "sys/bus/pci/devices/0000:00:01.0/secret", 9, &data, &len, &error));
+	assert_false(hp_host_read(host, "sys/bus/pci/devices/0000:00:01.0/secret", 9, &data, &len, &error));
 	assert_true(g_error_matches(error, HP_ERROR, HP_ERROR_READ));
 	assert_non_null(strstr(error->message, "could not be read when the snapshot was captured"));
 	g_clear_error(&error);
-	assert_false(hp_snapshot_read(snap, "sys/bus/pci/devices/0000:00:01.0/driver", 9, &data, &len, &error));
+	assert_false(hp_host_read(host, "sys/bus/pci/devices/0000:00:01.0/driver", 9, &data, &len, &error));
 	assert_true(g_error_matches(error, HP_ERROR, HP_ERROR_READ));
 	g_clear_error(&error);
 
-	target = hp_snapshot_readlink(snap, "sys/bus/pci/devices/0000:00:01.0/driver", NULL);
+	target = hp_host_readlink(host, "sys/bus/pci/devices/0000:00:01.0/driver", NULL);
 	assert_string_equal(target, "../../../bus/pci/drivers/e1000e");
-	assert_null(hp_snapshot_readlink(snap, "sys/bus/pci/devices/0000:00:01.0/vendor", &error));
+	assert_null(hp_host_readlink(host, "sys/bus/pci/devices/0000:00:01.0/vendor", &error));
 	assert_true(g_error_matches(error, HP_ERROR, HP_ERROR_INVALID_DATA));
 	g_clear_error(&error);
-	assert_null(hp_snapshot_readlink(snap, "sys/nope", &error));
+	assert_null(hp_host_readlink(host, "sys/nope", &error));
 	assert_true(g_error_matches(error, HP_ERROR, HP_ERROR_NOT_FOUND));
 	g_clear_error(&error);
 
-	names = hp_snapshot_list_dir(snap, "sys/bus/pci/devices/0000:00:01.0", NULL);
+	names = hp_host_list_dir(host, "sys/bus/pci/devices/0000:00:01.0", NULL);
 	assert_int_equal(names->len, 5);
 	assert_string_equal(g_ptr_array_index(names, 0), "abs");
 	assert_string_equal(g_ptr_array_index(names, 4), "vendor");
-	assert_null(hp_snapshot_list_dir(snap, "sys/bus/pci/devices/0000:00:01.0/vendor", &error));
+	assert_null(hp_host_list_dir(host, "sys/bus/pci/devices/0000:00:01.0/vendor", &error));
 	assert_true(g_error_matches(error, HP_ERROR, HP_ERROR_NOT_FOUND));
 
 	assert_int_equal(hp_snapshot_lookup(snap, "sys/bus/pci/devices/0000:00:01.0"), HP_SNAPSHOT_LINK);
