@@ -12,7 +12,7 @@ import tempfile
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "hosts"))
-from hptest import SHARED, SRCDIR, Tap, run  # noqa: E402
+from hptest import SRCDIR, Tap, run  # noqa: E402
 import mkhost  # noqa: E402
 
 HOSTS = os.path.join(SRCDIR, "tests", "hosts")
@@ -162,10 +162,9 @@ def main():
         else:
             tap.skip("this machine's /sys", "no PCI devices here")
 
-        # --- snapshots of real machines (../shared/hosts-real)
-        snaps = sorted(glob.glob(os.path.join(SHARED, "hosts-real", "*.tar.gz")))
-        if not snaps:
-            tap.skip("real snapshots", f"none in {SHARED}/hosts-real")
+        # --- snapshots of real machines (tests/data/hosts-real)
+        snaps = sorted(glob.glob(os.path.join(SRCDIR, "tests", "data", "hosts-real", "*.tar.gz")))
+        tap.ok(len(snaps) == 5, "the five real snapshots are in tests/data/hosts-real")
         for snap in snaps:
             name = os.path.basename(snap)[:-7]
             root = os.path.join(tmp, "snap-" + name)

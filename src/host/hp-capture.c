@@ -391,6 +391,7 @@ hp_capture_modules_alias(HpCapture *cap)
 	GError *add_error = NULL;
 	HpHostKind kind;
 	gsize len = 0, pos = 0;
+	guint lineno = 0, last_kept = 0;
 
 	if (release == NULL || !hp_snapshot_set_kernel_release(cap->snap, release, &error))
 		return;
@@ -409,9 +410,16 @@ hp_capture_modules_alias(HpCapture *cap)
 		g_autofree gchar *copy = NULL;
 		g_auto(GStrv) words = NULL;
 
+		guint next = 0;
 		pos += llen + 1;
+		lineno++;
+		if (hp_modalias_line_marker(line, llen, &next) && next > lineno)
+			lineno = next - 1; /* a capture's own marker: a snapshot's tree, captured again */
 		if (!hp_modalias_is_vfio_line(line, llen))
 			continue;
+		if (lineno != last_kept + 1)
+			g_string_append_printf(kept, HP_MODALIAS_LINE_MARKER "%u\n", lineno);
+		last_kept = lineno;
 		g_string_append_len(kept, line, (gssize)llen);
 		g_string_append_c(kept, '\n');
 		copy = g_strndup(line, llen);

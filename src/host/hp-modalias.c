@@ -158,6 +158,30 @@ hp_modalias_parse_line(HpModAlias *ma, const gchar *line, gsize len, guint linen
 	g_hash_table_add(ma->modules, g_steal_pointer(&module));
 }
 
+/*
+ * A capture keeps only the vfio_pci: lines of modules.alias; before a line
+ * that does not follow the one kept before it, it writes where the line was
+ * in the host's file (HP_MODALIAS_LINE_MARKER N), so that a check of the
+ * snapshot names the same lines as a check of the tree (and a capture of
+ * a snapshot written out as a tree gives the snapshot back). A comment to
+ * modprobe; to us it only moves the line numbers that messages show.
+ */
+gboolean
+hp_modalias_line_marker(const gchar *line, gsize len, guint *ret_next)
+{
+	gsize mlen = strlen(HP_MODALIAS_LINE_MARKER);
+	guint64 n = 0;
+	g_autofree gchar *num = NULL;
+
+	if (len <= mlen || strncmp(line, HP_MODALIAS_LINE_MARKER, mlen) != 0 || len - mlen > 10)
+		return FALSE;
+	num = g_strndup(line + mlen, len - mlen);
+	if (!g_ascii_string_to_unsigned(num, 10, 1, G_MAXUINT32, &n, NULL))
+		return FALSE;
+	*ret_next = (guint)n;
+	return TRUE;
+}
+
 /**
  * hp_modalias_new_from_data:
  * @data: the text of a modules.alias
@@ -181,8 +205,12 @@ hp_modalias_new_from_data(const gchar *data, gsize len)
 	while (p < end) {
 		const gchar *nl = memchr(p, '\n', (gsize)(end - p));
 		gsize n = nl != NULL ? (gsize)(nl - p) : (gsize)(end - p);
+		guint next = 0;
 		lineno++;
-		hp_modalias_parse_line(ma, p, n, lineno);
+		if (hp_modalias_line_marker(p, n, &next) && next > lineno)
+			lineno = next - 1; /* the host's line numbers, kept by a capture */
+		else
+			hp_modalias_parse_line(ma, p, n, lineno);
 		p += n + 1;
 	}
 	return ma;

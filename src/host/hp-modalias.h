@@ -10,6 +10,9 @@ G_BEGIN_DECLS
 /* The fields of a PCI modalias, `pci:v…d…sv…sd…bc…sc…i…`, in that order. */
 #define HP_MODALIAS_FIELDS 7
 
+/* In a snapshot's modules.alias: "the next line was line N of the host's" */
+#define HP_MODALIAS_LINE_MARKER "# hostdev-preflight: the next line is line "
+
 /* One `alias vfio_pci:PATTERN MODULE` line: a VFIO (variant) driver. */
 typedef struct {
 	gchar *fields[HP_MODALIAS_FIELDS]; /* glob patterns */
@@ -31,6 +34,7 @@ void hp_modalias_free(HpModAlias *ma);
 gchar *hp_modalias_module_name(const gchar *name);
 gchar *hp_modalias_rel(const HpHost *host);
 gboolean hp_modalias_is_vfio_line(const gchar *line, gsize len);
+gboolean hp_modalias_line_marker(const gchar *line, gsize len, guint *ret_next);
 gboolean hp_modalias_module_is_vfio(const HpModAlias *ma, const gchar *name);
 gboolean hp_modalias_split(const gchar *str, gchar **ret_fields);
 const HpVfioAlias *hp_modalias_match_vfio(const HpModAlias *ma, const gchar *modalias);

@@ -4,6 +4,7 @@
 #include "hp-test.h"
 
 #include "hp-capture.h"
+#include "hp-modalias.h"
 #include "hp-error.h"
 #include "hp-host.h"
 #include "hp-snapshot.h"
@@ -171,8 +172,9 @@ test_contents(void **state)
 	assert_int_equal(hp_snapshot_lookup(snap, VF "/modalias"), HP_SNAPSHOT_UNREADABLE);
 	assert_int_equal(hp_snapshot_lookup(snap, "proc/net/ipv6_route"), HP_SNAPSHOT_UNREADABLE);
 	assert_int_equal(warnings->len, 2);
-	/* only the vfio_pci: lines; modules named as modules.alias does */
-	assert_string_equal(alias, "alias vfio_pci:v000015B3d0000101Esv*sd*bc*sc*i* mlx5_vfio_pci\n"
+	/* only the vfio_pci: lines, where they were in the host's file */
+	assert_string_equal(alias, HP_MODALIAS_LINE_MARKER "3\n"
+				   "alias vfio_pci:v000015B3d0000101Esv*sd*bc*sc*i* mlx5_vfio_pci\n"
 				   "alias  vfio_pci:v*d*sv*sd*bc*sc*i* vfio-pci\n");
 	/* proc/self is recorded as a directory: the reading process's pid is no host state */
 	assert_string_equal(mounts, "22 1 259:1 / / rw - ext4 /dev/nvme0n1p1 rw\n");

@@ -90,6 +90,24 @@ test_malformed(void **state)
 	assert_null(hp_modalias_match_vfio(ma, "pci:v0000"));
 }
 
+/* A capture keeps only vfio_pci: lines and marks where they were, so a
+ * snapshot names the host's line numbers. */
+static void
+test_line_markers(void **state)
+{
+	g_autoptr(HpModAlias) ma = load(HP_MODALIAS_LINE_MARKER "21770\n"
+					"alias vfio_pci:v*d*sv*sd*bc*sc*i* vfio_pci\n"
+					"alias vfio_pci:v000015B3d0000101Esv*sd*bc*sc*i* mlx5_vfio_pci\n"
+					HP_MODALIAS_LINE_MARKER "30000\n"
+					"alias vfio_pci:v*d*sv*sd*bc*sc*i* bad$name\n"
+					HP_MODALIAS_LINE_MARKER "2\n" /* backwards: ignored */
+					"alias vfio_pci:v*d*sv*sd*bc*sc*i* bad$name\n");
+	assert_int_equal(((const HpVfioAlias *)g_ptr_array_index(ma->vfio, 0))->line, 21770);
+	assert_int_equal(((const HpVfioAlias *)g_ptr_array_index(ma->vfio, 1))->line, 21771);
+	assert_int_equal(ma->malformed, 2);
+	assert_int_equal(ma->first_malformed_line, 30000);
+}
+
 static void
 test_split(void **state)
 {
@@ -148,6 +166,7 @@ main(void)
 	    cmocka_unit_test(test_case),
 	    cmocka_unit_test(test_malformed),
 	    cmocka_unit_test(test_split),
+	    cmocka_unit_test(test_line_markers),
 	    cmocka_unit_test(test_real_file),
 	};
 	return cmocka_run_group_tests_name("modalias", tests, NULL, NULL);
