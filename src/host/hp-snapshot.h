@@ -11,11 +11,12 @@ G_BEGIN_DECLS
  * and entries that were present but could not be read, keyed by their path
  * relative to the host's root, with the kernel release beside it.
  *
- * The read functions mirror the primitives a host backend needs, with the
- * link semantics of a directory tree read through HpHost: links are followed
- * component by component inside the root, a `..` above the root or an
- * absolute target is refused (a snapshot is never `/`), more than 40 links
- * is a loop, and a missing component is not an error while resolving.
+ * It holds entries; it does not resolve paths. HpHost reads a snapshot
+ * (hp_host_new() on a snapshot file, hp_host_new_for_snapshot()) with the
+ * walk it uses on a directory tree: links followed component by component
+ * inside the root, a `..` above the root or an absolute target refused (a
+ * snapshot is never `/`), more than 40 links a loop, a missing component
+ * not an error while resolving.
  */
 typedef struct _HpSnapshot HpSnapshot;
 
