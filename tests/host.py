@@ -148,6 +148,33 @@ def main():
         tap.ok(rc == 1 and "not a kernel driver name" in out and "managed-no-not-bound" in out,
                "a driver named 'bad;name': not a kernel name, taken as unknown", out + err)
 
+        # --- 10,000 hostdevs: each finding once, in its place (the host rules
+        # index slots and groups; timing is benchmarks/host-rules-scale.py)
+        desc = os.path.join(tmp, "many.host")
+        with open(desc, "w") as f:
+            f.write("alias vfio_pci:v*d*sv*sd*bc*sc*i* vfio_pci\n")
+            for slot in range(64):
+                for fn in range(8):
+                    f.write(f"device 0000:{slot + 1:02x}:00.{fn} vendor=14e4 device=1657 group={slot + 1}"
+                            f"{' header=0x80' if fn == 0 else ''}\n")
+        many = os.path.join(tmp, "many")
+        mkhost.build(desc, many)
+        present = [f"0000:{slot + 1:02x}:00.{fn}" for slot in range(64) for fn in range(1, 8)]
+        absent = [f"0001:{b:02x}:{s:02x}.{fn}" for b in range(256) for s in range(32) for fn in range(8)]
+        absent = absent[:10000 - len(present)]
+        xml = domain(present + absent)
+        rc, diags, out, err = validate(["--root", many, "--kernel-release", "6.12.0-hp"], xml)
+        counts = {}
+        for d in diags or []:
+            counts[d["rule"]] = counts.get(d["rule"], 0) + 1
+        incomplete = sorted((d["device"], d["line"]) for d in diags or [] if d["rule"] == "multifunction-incomplete")
+        # each slot's missing function 0, at the slot's first declared function (00.1)
+        want = sorted((f"0000:{slot + 1:02x}:00.0", 4 + 3 * 7 * slot) for slot in range(64))
+        tap.ok(rc == 1 and counts == {"multifunction-incomplete": 64, "host-device-not-found": len(absent)}
+               and incomplete == want,
+               f"10,000 hostdevs ({len(present)} on the host): 64 multifunction-incomplete at each slot's first "
+               f"function, {len(absent)} host-device-not-found", f"{counts}\n{incomplete[:5]}\n{want[:5]}\n{err}")
+
         # --- this machine's /sys, when it has PCI devices
         real = sorted(os.listdir("/sys/bus/pci/devices")) if os.path.isdir("/sys/bus/pci/devices") else []
         if real:

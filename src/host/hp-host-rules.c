@@ -14,6 +14,7 @@ typedef struct {
 	HpDiagList *diags;
 	GHashTable *declared; /* address key -> HpHostdev, first claim */
 	GHashTable *missing;  /* address keys reported as multifunction-incomplete */
+	GHashTable *slot_first; /* slot key (function 0) -> the first declared function of the slot */
 	gboolean wants_modalias;
 } HpHostCheck;
 
@@ -23,6 +24,23 @@ hp_declared(HpHostCheck *hc, const HpPciAddress *addr)
 {
 	gint64 key = (gint64)hp_pci_address_key(addr);
 	return g_hash_table_lookup(hc->declared, &key);
+}
+
+static gint64
+hp_slot_key(const HpPciAddress *addr)
+{
+	HpPciAddress slot = *addr;
+	slot.function = 0;
+	return (gint64)hp_pci_address_key(&slot);
+}
+
+/* The first declared function of @addr's slot: one hash lookup, so the
+ * rules stay linear in the number of declared devices. */
+static const HpHostdev *
+hp_slot_first(HpHostCheck *hc, const HpPciAddress *addr)
+{
+	gint64 key = hp_slot_key(addr);
+	return g_hash_table_lookup(hc->slot_first, &key);
 }
 
 /* " (host tree: …)" when the file a finding rests on had a problem */
@@ -183,13 +201,8 @@ hp_check_slot(HpHostCheck *hc, const HpHostdev *hd)
 	}
 	config_note = hp_problems_note(fn0, "config");
 	/* report each missing function once, at the first declared function of the slot */
-	for (guint i = 0; i < hc->domain->hostdevs->len; i++) {
-		const HpHostdev *other = g_ptr_array_index(hc->domain->hostdevs, i);
-		if (other == hd)
-			break;
-		if (other->source_valid && hp_pci_address_same_slot(&other->source, &hd->source))
-			return;
-	}
+	if (hp_slot_first(hc, &hd->source) != hd)
+		return;
 	for (guint i = 0; i < siblings->len; i++) {
 		const HpPciDevice *sib = g_ptr_array_index(siblings, i);
 		g_autofree gchar *desc = NULL;
@@ -298,7 +311,7 @@ hp_check_host_notes(HpHostCheck *hc, gboolean any)
 void
 hp_host_rules_check(HpHostView *view, const HpDocument *hdoc, const HpDomain *domain, HpDiagList *diags)
 {
-	HpHostCheck hc = {view, hdoc, domain, diags, NULL, NULL, FALSE};
+	HpHostCheck hc = {view, hdoc, domain, diags, NULL, NULL, NULL, FALSE};
 	g_autofree gchar *rel_alias = hp_modalias_rel(hp_host_view_get_host(view));
 	g_autoptr(GHashTable) groups_done = g_hash_table_new(g_direct_hash, g_direct_equal);
 	g_autoptr(GArray) keys = g_array_sized_new(FALSE, FALSE, sizeof(gint64), domain->hostdevs->len);
@@ -307,6 +320,7 @@ hp_host_rules_check(HpHostView *view, const HpDocument *hdoc, const HpDomain *do
 	g_ptr_array_unref(hp_host_view_take_notes(view)); /* only what this check meets */
 	hc.declared = g_hash_table_new(g_int64_hash, g_int64_equal);
 	hc.missing = g_hash_table_new_full(g_int64_hash, g_int64_equal, g_free, NULL);
+	hc.slot_first = g_hash_table_new_full(g_int64_hash, g_int64_equal, g_free, NULL);
 	for (guint i = 0; i < domain->hostdevs->len; i++) {
 		const HpHostdev *hd = g_ptr_array_index(domain->hostdevs, i);
 		gint64 key = (gint64)hp_pci_address_key(&hd->source);
@@ -314,9 +328,12 @@ hp_host_rules_check(HpHostView *view, const HpDocument *hdoc, const HpDomain *do
 	}
 	for (guint i = 0; i < domain->hostdevs->len; i++) {
 		const HpHostdev *hd = g_ptr_array_index(domain->hostdevs, i);
+		gint64 slot = hp_slot_key(&hd->source);
 		if (hd->source_valid && hd->source_node != NULL &&
 		    !g_hash_table_contains(hc.declared, &g_array_index(keys, gint64, i)))
 			g_hash_table_insert(hc.declared, &g_array_index(keys, gint64, i), (gpointer)hd);
+		if (hd->source_valid && !g_hash_table_contains(hc.slot_first, &slot))
+			g_hash_table_insert(hc.slot_first, g_memdup2(&slot, sizeof(slot)), (gpointer)hd);
 	}
 	for (guint i = 0; i < domain->hostdevs->len; i++) {
 		const HpHostdev *hd = g_ptr_array_index(domain->hostdevs, i);
@@ -349,6 +366,7 @@ hp_host_rules_check(HpHostView *view, const HpDocument *hdoc, const HpDomain *do
 	hp_check_host_notes(&hc, first != NULL);
 	g_hash_table_unref(hc.declared);
 	g_hash_table_unref(hc.missing);
+	g_hash_table_unref(hc.slot_first);
 }
 
 /* One note: the host rules did not run, and why. */
