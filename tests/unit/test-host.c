@@ -224,6 +224,25 @@ test_escapes_refused(void **state)
 		assert_false(hp_host_read(host, DEV "/abs", 100, &data, &len, &e5));
 		assert_true(g_error_matches(e5, HP_ERROR, HP_ERROR_OUTSIDE_ROOT));
 		assert_null(data);
+		/* `..` as the last part, or the whole path */
+		{
+			const gchar *const ups[] = {"..", "sys/..", "sys/../..", "sys/bus/../../..", "./..", NULL};
+			for (guint i = 0; ups[i] != NULL; i++) {
+				g_autoptr(GError) e6 = NULL;
+				g_autoptr(GError) e7 = NULL;
+				g_autoptr(GPtrArray) names = hp_host_list_dir(host, ups[i], &e6);
+				g_autofree gchar *up = NULL;
+				if (strcmp(ups[i], "sys/..") == 0) {
+					/* the root itself: inside */
+					assert_non_null(names);
+					continue;
+				}
+				assert_null(names);
+				assert_true(g_error_matches(e6, HP_ERROR, HP_ERROR_OUTSIDE_ROOT));
+				assert_false(hp_host_read(host, ups[i], 100, &up, &len, &e7));
+				assert_true(g_error_matches(e7, HP_ERROR, HP_ERROR_OUTSIDE_ROOT));
+			}
+		}
 		/* the link itself is there, and says where it goes */
 		assert_int_equal(hp_host_lookup(host, DEV "/abs", NULL), HP_HOST_KIND_LINK);
 		assert_int_equal(hp_host_stat(host, DEV "/abs", NULL), HP_HOST_KIND_NONE);
