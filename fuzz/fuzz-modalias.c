@@ -5,6 +5,7 @@
 #include <stdint.h>
 #include <string.h>
 
+#include "hp-host.h"
 #include "hp-modalias.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -20,7 +21,10 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	if (alias != NULL)
 		g_assert(alias->module != NULL && alias->wildcards <= HP_MODALIAS_FIELDS);
-	(void)hp_modalias_module_is_vfio(ma, modalias);
+	/* a module that can reach a plan is always a kernel name (SPEC section 8) */
+	for (guint i = 0; i < ma->vfio->len; i++)
+		g_assert(hp_host_name_is_kernel_name(((const HpVfioAlias *)g_ptr_array_index(ma->vfio, i))->module));
+	g_assert(ma->malformed == 0 || ma->first_malformed_line > 0);
 	(void)hp_modalias_module_is_vfio(ma, modalias);
 	return 0;
 }
