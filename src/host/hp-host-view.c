@@ -206,7 +206,8 @@ hp_host_view_index_links(HpHostView *view)
  * @group: an IOMMU group number
  *
  * The group's devices from sys/kernel/iommu_groups/N/devices; where that is
- * missing (a partial snapshot), the devices whose iommu_group link names N.
+ * missing, empty or unlistable (a partial snapshot), the devices whose
+ * iommu_group link names N.
  *
  * Returns: (transfer full) (element-type HpPciAddress): the members, sorted.
  */
@@ -217,7 +218,10 @@ hp_host_view_group_members(HpHostView *view, gint group)
 	g_autoptr(GPtrArray) names = hp_host_list_dir(view->host, rel, NULL);
 	GArray *members = g_array_new(FALSE, FALSE, sizeof(HpPciAddress));
 
-	if (names != NULL) {
+	/* a group has at least the device that names it: an empty listing is
+	 * one a capture could not make (an unlistable directory, recorded with
+	 * no entries), and is read as the tree's unreadable one is */
+	if (names != NULL && names->len > 0) {
 		for (guint i = 0; i < names->len; i++) {
 			HpPciAddress addr;
 			if (hp_pci_address_parse_bdf(g_ptr_array_index(names, i), &addr))
