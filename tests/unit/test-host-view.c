@@ -115,7 +115,10 @@ setup(void **state)
 	 * not list): the members come from the links, as for a missing one */
 	device("0000:04:00.0", "0x8086\n", NULL, 12, 0, FALSE);
 	device("0000:04:00.1", "0x8086\n", NULL, 12, 0, FALSE);
-	g_assert(g_mkdir_with_parents(g_build_filename(root, "sys/kernel/iommu_groups/12/devices", NULL), 0755) == 0);
+	{
+		g_autofree gchar *empty = g_build_filename(root, "sys/kernel/iommu_groups/12/devices", NULL);
+		g_assert(g_mkdir_with_parents(empty, 0755) == 0);
+	}
 	/* a loaded module whose pci: entry names no kernel name */
 	mk("sys/module/odd_mod/drivers/pci:bad name/x", "", -1);
 	mk("pci.ids", "15b3  Mellanox Technologies\n\t1657  Made-up Adapter\n8086  Intel Corporation\n", -1);
