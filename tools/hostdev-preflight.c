@@ -14,6 +14,7 @@
 
 #include "config.h"
 #include "hp-checker.h"
+#include "hp-cli.h"
 #include "hp-cmd-capture.h"
 #include "hp-cmd.h"
 #include "hp-diff.h"
@@ -26,19 +27,6 @@
 #include "hp-plan-output.h"
 #include "hp-plan.h"
 
-typedef struct {
-	gchar *root;
-	gchar *kernel_release;
-	gboolean no_host;
-	gchar *libvirt_schemas;
-	gboolean no_libvirt_schemas;
-	gchar *format;
-	gboolean libvirt_compat;
-	gboolean werror;
-	gchar *output;
-	gboolean in_place;
-	gboolean diff;
-} HpOptions;
 
 static void
 hp_options_clear(HpOptions *opts)
@@ -52,35 +40,11 @@ hp_options_clear(HpOptions *opts)
 
 G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC(HpOptions, hp_options_clear)
 
-/* The options a command takes; its --help lists exactly these. */
-enum {
-	HP_OPT_ROOT = 1 << 0,    /* --root, --kernel-release */
-	HP_OPT_NO_HOST = 1 << 1, /* --no-host */
-	HP_OPT_SCHEMA = 1 << 2,  /* --libvirt-schemas, --no-libvirt-schemas */
-	HP_OPT_FORMAT = 1 << 3,  /* --format */
-	HP_OPT_WRITE = 1 << 4,   /* -o, --in-place, --libvirt-compat */
-	HP_OPT_WERROR = 1 << 5,  /* --werror */
-	HP_OPT_DIFF = 1 << 6,    /* --diff */
-};
 
-typedef struct _HpVerb HpVerb;
-typedef gint (*HpVerbFunc)(const HpVerb *verb, HpOptions *opts, gchar **files);
-
-/* One command: the table below generates the help and dispatches. */
-struct _HpVerb {
-	const gchar *name;
-	const gchar *synopsis;
-	const gchar *description;
-	HpVerbFunc handler;
-	guint options;        /* HP_OPT_* */
-	const gchar *formats; /* what --format takes, for its help */
-	gint (*own)(gint argc, gchar **argv); /* a command that parses its own options */
-};
-
-static gint
+gint
 hp_usage_error(const HpVerb *verb, const gchar *fmt, ...) G_GNUC_PRINTF(2, 3);
 
-static gint
+gint
 hp_usage_error(const HpVerb *verb, const gchar *fmt, ...)
 {
 	va_list args;
@@ -206,7 +170,7 @@ hp_cli_setup_host(HpChecker *checker, const HpOptions *opts, const HpVerb *verb,
 }
 
 /* The checker the options ask for, or NULL with *@ret_exit. */
-static HpChecker *
+HpChecker *
 hp_cli_checker(const HpOptions *opts, const HpVerb *verb, gint *ret_exit)
 {
 	g_autofree gchar *dir = NULL;
@@ -226,13 +190,13 @@ hp_cli_checker(const HpOptions *opts, const HpVerb *verb, gint *ret_exit)
 	return g_steal_pointer(&checker);
 }
 
-static const gchar *
+const gchar *
 hp_display_name(const gchar *path)
 {
 	return g_strcmp0(path, "-") == 0 ? "<stdin>" : path;
 }
 
-static gint
+gint
 hp_print_stdout(const gchar *text)
 {
 	fputs(text, stdout);
@@ -336,7 +300,7 @@ hp_cli_check_quietly(HpChecker *checker, const gchar *file, gboolean werror, con
 }
 
 /* What --libvirt-compat had to leave out: never dropped silently. */
-static void
+void
 hp_cli_print_warnings(const gchar *file, GPtrArray *warnings)
 {
 	g_autofree gchar *shown = hp_escape(hp_display_name(file));
@@ -345,6 +309,38 @@ hp_cli_print_warnings(const gchar *file, GPtrArray *warnings)
 		g_autofree gchar *msg = hp_escape(w->message);
 		g_printerr("%s:%u: warning: %s\n", shown, w->line, msg);
 	}
+}
+
+/*
+ * Where a command that writes a document writes it (-o OUT, --in-place, or
+ * standard output as NULL), refusing, before anything else is said, a file
+ * that will not be written. FALSE with *@ret_exit on a usage error.
+ */
+gboolean
+hp_cli_output_dest(const HpVerb *verb, const HpOptions *opts, const gchar *file, const gchar **ret_dest,
+		   gint *ret_exit)
+{
+	g_autoptr(GError) error = NULL;
+	const gchar *dest;
+
+	if (opts->in_place && opts->output != NULL) {
+		*ret_exit = hp_usage_error(verb, "-o and --in-place exclude each other");
+		return FALSE;
+	}
+	if (opts->in_place && g_strcmp0(file, "-") == 0) {
+		*ret_exit = hp_usage_error(verb, "--in-place needs a file, not standard input");
+		return FALSE;
+	}
+	/* -o - is standard output, as no option at all */
+	dest = opts->in_place ? file : (g_strcmp0(opts->output, "-") == 0 ? NULL : opts->output);
+	if (dest != NULL && !hp_file_check_writable(dest, &error)) {
+		g_autofree gchar *why = hp_escape(error->message);
+		g_printerr("hostdev-preflight: %s\n", why);
+		*ret_exit = HP_EXIT_USAGE;
+		return FALSE;
+	}
+	*ret_dest = dest;
+	return TRUE;
 }
 
 static gint
@@ -363,18 +359,8 @@ hp_cmd_normalize(const HpVerb *verb, HpOptions *opts, gchar **files)
 	if (files[0] == NULL || files[1] != NULL)
 		return hp_usage_error(verb, "normalize takes exactly one FILE (- for standard input)");
 	file = files[0];
-	if (opts->in_place && opts->output != NULL)
-		return hp_usage_error(verb, "-o and --in-place exclude each other");
-	if (opts->in_place && g_strcmp0(file, "-") == 0)
-		return hp_usage_error(verb, "--in-place needs a file, not standard input");
-	/* -o - is standard output, as no option at all */
-	dest = opts->in_place ? file : (g_strcmp0(opts->output, "-") == 0 ? NULL : opts->output);
-	/* refuse a file that will not be written before saying anything else */
-	if (dest != NULL && !hp_file_check_writable(dest, &error)) {
-		g_autofree gchar *why = hp_escape(error->message);
-		g_printerr("hostdev-preflight: %s\n", why);
-		return HP_EXIT_USAGE;
-	}
+	if (!hp_cli_output_dest(verb, opts, file, &dest, &exit_code))
+		return exit_code;
 	checker = hp_cli_checker(opts, verb, &exit_code);
 	if (checker == NULL)
 		return exit_code;
@@ -445,101 +431,6 @@ hp_cmd_plan(const HpVerb *verb, HpOptions *opts, gchar **files)
 	return hp_print_stdout(out);
 }
 
-
-/*
- * fix: the repairs of SPEC section 12 on the document, then normalized.
- * What is left is reported on stderr as validate reports it, found by
- * checking the output itself.
- */
-static gint
-hp_cmd_fix(const HpVerb *verb, HpOptions *opts, gchar **files)
-{
-	g_autoptr(HpChecker) checker = NULL;
-	g_autoptr(HpNormalizer) norm = NULL;
-	g_autoptr(HpCheckResult) result = NULL;
-	g_autoptr(HpCheckResult) after = NULL;
-	g_autoptr(HpReport) report = hp_report_new(opts->werror);
-	g_autoptr(GError) error = NULL;
-	g_autoptr(GBytes) fixed = NULL;
-	g_autoptr(GPtrArray) warnings = NULL;
-	g_autofree gchar *out = NULL;
-	g_autofree gchar *text = NULL;
-	gint exit_code = HP_EXIT_OK;
-	const gchar *file, *name, *dest;
-
-	if (files[0] == NULL || files[1] != NULL)
-		return hp_usage_error(verb, "fix takes exactly one FILE (- for standard input)");
-	file = files[0];
-	name = hp_display_name(file);
-	if (opts->in_place && opts->output != NULL)
-		return hp_usage_error(verb, "-o and --in-place exclude each other");
-	if (opts->diff && (opts->in_place || opts->output != NULL))
-		return hp_usage_error(verb, "--diff writes the diff to standard output; it excludes -o and --in-place");
-	if (opts->in_place && g_strcmp0(file, "-") == 0)
-		return hp_usage_error(verb, "--in-place needs a file, not standard input");
-	dest = opts->in_place ? file : (g_strcmp0(opts->output, "-") == 0 ? NULL : opts->output);
-	if (dest != NULL && !hp_file_check_writable(dest, &error)) {
-		g_autofree gchar *why = hp_escape(error->message);
-		g_printerr("hostdev-preflight: %s\n", why);
-		return HP_EXIT_USAGE;
-	}
-	checker = hp_cli_checker(opts, verb, &exit_code);
-	if (checker == NULL)
-		return exit_code;
-	norm = hp_normalizer_new(&error);
-	if (norm == NULL) {
-		g_printerr("hostdev-preflight: %s\n", error->message);
-		return HP_EXIT_USAGE;
-	}
-	result = hp_checker_check_file(checker, file, name, &error);
-	if (result == NULL) {
-		g_autofree gchar *shown = hp_escape(name);
-		g_autofree gchar *why = hp_escape(error->message);
-		g_printerr("hostdev-preflight: cannot read %s: %s\n", shown, why);
-		return HP_EXIT_USAGE;
-	}
-	if (result->document == NULL) { /* not XML, or too large: nothing to repair */
-		hp_report_take_file(report, name, g_steal_pointer(&result->diags));
-		text = hp_report_to_string(report, HP_OUTPUT_TEXT);
-		g_printerr("%s", text);
-		return HP_EXIT_FINDINGS;
-	}
-	hp_fix_apply(result->document, result->domain, result->diags, NULL);
-	out = hp_normalizer_apply(norm, result->document->doc, opts->libvirt_compat, hp_checker_get_libvirt(checker),
-				  &warnings, &error);
-	if (out == NULL) {
-		g_autofree gchar *why = hp_escape(error->message);
-		g_printerr("hostdev-preflight: %s: not fixed: %s\n", name, why);
-		return HP_EXIT_FINDINGS;
-	}
-	hp_cli_print_warnings(file, warnings);
-	/* what is left, found in the output */
-	fixed = g_bytes_new(out, strlen(out));
-	after = hp_checker_check(checker, name, fixed);
-	hp_report_take_file(report, name, g_steal_pointer(&after->diags));
-	text = hp_report_to_string(report, HP_OUTPUT_TEXT);
-	g_printerr("%s", text);
-
-	if (opts->diff) {
-		g_autofree gchar *orig = g_strndup(g_bytes_get_data(result->document->bytes, NULL),
-						   g_bytes_get_size(result->document->bytes));
-		g_autofree gchar *a = g_strdup_printf("a/%s", name);
-		g_autofree gchar *b = g_strdup_printf("b/%s", name);
-		g_autofree gchar *d = hp_diff_unified(a, orig, b, out, 3);
-		exit_code = hp_print_stdout(d);
-	} else if (dest != NULL) {
-		if (!hp_file_replace(dest, out, strlen(out), &error)) {
-			g_autofree gchar *why = hp_escape(error->message);
-			g_printerr("hostdev-preflight: %s\n", why);
-			return HP_EXIT_USAGE;
-		}
-	} else {
-		exit_code = hp_print_stdout(out);
-	}
-	if (exit_code != HP_EXIT_OK)
-		return exit_code;
-	return hp_report_valid(report) ? HP_EXIT_OK : HP_EXIT_FINDINGS;
-}
 
 /* The pci.ids the language server names devices with. */
 gchar *
