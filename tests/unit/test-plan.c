@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-#include "hp-test.h"
+#include "hp-test-host.h"
 
 #include "hp-domain.h"
 #include "hp-plan-output.h"
@@ -7,45 +7,40 @@
 
 static gchar *root;
 
-static void
-device(const gchar *bdf, const gchar *driver, const gchar *modalias)
-{
-	g_autofree gchar *d = g_strdup_printf("sys/devices/pci0000:00/%s", bdf);
-	g_autofree gchar *f = g_strdup_printf("%s/modalias", d);
-	g_autofree gchar *link = g_strdup_printf("sys/bus/pci/devices/%s", bdf);
-	g_autofree gchar *target = g_strdup_printf("../../../devices/pci0000:00/%s", bdf);
-	hp_test_mk(root, f, modalias, -1);
-	hp_test_ln(root, link, target);
-	if (driver != NULL) {
-		g_autofree gchar *dl = g_strdup_printf("%s/driver", d);
-		g_autofree gchar *dt = g_strdup_printf("../../../bus/pci/drivers/%s", driver);
-		g_autofree gchar *bind = g_strdup_printf("sys/bus/pci/drivers/%s/bind", driver);
-		hp_test_mk(root, bind, "", -1);
-		hp_test_ln(root, dl, dt);
-	}
-}
+/* Each test gets its own tree, built by mkhost.py from this description
+ * (the Python tests' builder): two tg3 functions, one on vfio-pci, one with
+ * no driver whose modalias a variant driver's vfio_pci: alias matches. */
+static const gchar host_desc[] =
+    "release 6.1\n"
+    "driver tg3\n"
+    "driver vfio-pci module=vfio_pci\n"
+    "device 0000:01:00.0 vendor=14e4 device=1657 subsystem=14e4:1657 class=0x020000 driver=tg3 group=1\n"
+    "device 0000:01:00.1 vendor=14e4 device=1657 subsystem=14e4:1657 class=0x020000 driver=tg3 group=1\n"
+    "device 0000:02:00.0 vendor=14e4 device=1657 subsystem=14e4:1657 class=0x020000 driver=vfio-pci group=2\n"
+    "device 0000:03:00.0 vendor=15b3 device=101e subsystem=15b3:0052 class=0x020000 group=3\n"
+    "alias vfio_pci:v*d*sv*sd*bc*sc*i* vfio_pci\n"
+    "alias vfio_pci:v000015B3d0000101Esv*sd*bc*sc*i* mlx5_vfio_pci\n";
 
 static int
 setup(void **state)
 {
-	root = g_dir_make_tmp("hp-plan-XXXXXX", NULL);
-	device("0000:01:00.0", "tg3", "pci:v000014E4d00001657sv000014E4sd00001657bc02sc00i00\n");
-	device("0000:01:00.1", "tg3", "pci:v000014E4d00001657sv000014E4sd00001657bc02sc00i00\n");
-	device("0000:02:00.0", "vfio-pci", "pci:v000014E4d00001657sv000014E4sd00001657bc02sc00i00\n");
-	device("0000:03:00.0", NULL, "pci:v000015B3d0000101Esv000015B3sd00000052bc02sc00i00\n");
-	hp_test_mk(root, "lib/modules/6.1/modules.alias",
-		   "alias vfio_pci:v*d*sv*sd*bc*sc*i* vfio_pci\n"
-		   "alias vfio_pci:v000015B3d0000101Esv*sd*bc*sc*i* mlx5_vfio_pci\n",
-		   -1);
+	root = hp_test_host_build(NULL, host_desc);
 	return 0;
 }
 
 static int
 teardown(void **state)
 {
-	hp_test_rm_tree(root);
-	g_clear_pointer(&root, g_free);
+	hp_test_host_free(g_steal_pointer(&root));
 	return 0;
+}
+
+/* Writes a device's driver_override, as the kernel shows it. */
+static void
+set_override(const gchar *bdf, const gchar *value)
+{
+	g_autofree gchar *path = g_strdup_printf("%s/sys/bus/pci/devices/%s/driver_override", root, bdf);
+	g_assert_true(g_file_set_contents(path, value, -1, NULL));
 }
 
 static HpPlan *
@@ -117,9 +112,8 @@ test_previous_override(void **state)
 {
 	/* an override the device had before is written back, not cleared */
 	g_autoptr(HpPlan) plan = NULL;
-	hp_test_mk(root, "sys/devices/pci0000:00/0000:01:00.1/driver_override", "tg3\n", -1);
+	set_override("0000:01:00.1", "tg3\n");
 	plan = plan_for(DEV("yes", "1", "1"));
-	hp_test_mk(root, "sys/devices/pci0000:00/0000:01:00.1/driver_override", "(null)\n", -1);
 	assert_string_equal(((HpPlanDevice *)g_ptr_array_index(plan->devices, 0))->current_override, "tg3");
 	assert_string_equal(step(plan->prepare, 0)->previous, "tg3");
 	assert_int_equal(step(plan->release, 0)->kind, HP_STEP_RESTORE_OVERRIDE);
@@ -166,9 +160,8 @@ test_refusals(void **state)
 	g_clear_error(&error);
 
 	g_ptr_array_set_size(diags->items, 0);
-	hp_test_mk(root, "sys/devices/pci0000:00/0000:01:00.0/driver_override", "x$(touch PWNED)\n", -1);
+	set_override("0000:01:00.0", "x$(touch PWNED)\n");
 	plan = hp_plan_build(view, domain, diags, &error);
-	hp_test_mk(root, "sys/devices/pci0000:00/0000:01:00.0/driver_override", "(null)\n", -1);
 	assert_null(plan);
 	assert_non_null(strstr(error->message, "not a kernel driver or module name"));
 }
@@ -200,9 +193,7 @@ test_variant_unmanaged_and_bound(void **state)
 static void
 test_already_bound(void **state)
 {
-	g_autoptr(HpPlan) plan = NULL;
-	hp_test_ln(root, "sys/module/vfio_pci/drivers/pci:vfio-pci", "../../../bus/pci/drivers/vfio-pci");
-	plan = plan_for(DEV("yes", "2", "0"));
+	g_autoptr(HpPlan) plan = plan_for(DEV("yes", "2", "0"));
 	assert_int_equal(((HpPlanDevice *)g_ptr_array_index(plan->devices, 0))->selection, HP_SELECTION_ALREADY_BOUND);
 	assert_int_equal(plan->prepare->len, 0);
 	assert_int_equal(plan->release->len, 0);
@@ -231,13 +222,13 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_generic),
-	    cmocka_unit_test(test_previous_override),
-	    cmocka_unit_test(test_undo),
-	    cmocka_unit_test(test_refusals),
-	    cmocka_unit_test(test_variant_unmanaged_and_bound),
-	    cmocka_unit_test(test_already_bound),
-	    cmocka_unit_test(test_formats),
+	    cmocka_unit_test_setup_teardown(test_generic, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_previous_override, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_undo, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_refusals, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_variant_unmanaged_and_bound, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_already_bound, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_formats, setup, teardown),
 	};
-	return cmocka_run_group_tests_name("plan", tests, setup, teardown);
+	return cmocka_run_group_tests_name("plan", tests, NULL, NULL);
 }
