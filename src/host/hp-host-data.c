@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include "hp-host-data.h"
 
+#include <pthread.h>
+
 #include <glib/gstdio.h>
 #include <string.h>
 
@@ -15,10 +17,27 @@ struct _HpHostLoaded {
 	HpHostStamp stamp;
 };
 
+/* A scoped lock on a pthread mutex: held until the variable goes. */
+typedef pthread_mutex_t HpLock;
+static HpLock *
+hp_lock(pthread_mutex_t *mutex)
+{
+	pthread_mutex_lock(mutex);
+	return mutex;
+}
+static void
+hp_unlock(HpLock *mutex)
+{
+	pthread_mutex_unlock(mutex);
+}
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(HpLock, hp_unlock)
+
 struct _HpHostData {
 	gatomicrefcount ref;
 	HpHost *host;
-	GMutex lock; /* over what follows */
+	/* over what follows; a pthread mutex, which ThreadSanitizer sees (GMutex
+	 * is a futex it cannot) */
+	pthread_mutex_t lock;
 	HpHostLoaded *modalias;
 	HpHostLoaded *ids;
 	guint loads;
@@ -35,7 +54,7 @@ hp_host_data_new(HpHost *host)
 {
 	HpHostData *data = g_new0(HpHostData, 1);
 	g_atomic_ref_count_init(&data->ref);
-	g_mutex_init(&data->lock);
+	pthread_mutex_init(&data->lock, NULL);
 	data->host = host;
 	return data;
 }
@@ -54,7 +73,7 @@ hp_host_data_unref(HpHostData *data)
 		return;
 	g_clear_pointer(&data->modalias, hp_host_loaded_unref);
 	g_clear_pointer(&data->ids, hp_host_loaded_unref);
-	g_mutex_clear(&data->lock);
+	pthread_mutex_destroy(&data->lock);
 	hp_host_free(data->host);
 	g_free(data);
 }
@@ -133,7 +152,7 @@ HpHostLoaded *
 hp_host_data_modalias(HpHostData *data)
 {
 	g_autofree gchar *rel = hp_modalias_rel(data->host);
-	g_autoptr(GMutexLocker) locker = g_mutex_locker_new(&data->lock);
+	g_autoptr(HpLock) locker = hp_lock(&data->lock);
 	HpHostStamp stamp = {0};
 	gboolean present = rel != NULL && hp_host_stat(data->host, rel, &stamp, NULL);
 
@@ -159,7 +178,7 @@ HpHostLoaded *
 hp_host_data_pci_ids(HpHostData *data)
 {
 	const gchar *path = hp_host_get_pci_ids(data->host);
-	g_autoptr(GMutexLocker) locker = g_mutex_locker_new(&data->lock);
+	g_autoptr(HpLock) locker = hp_lock(&data->lock);
 	HpHostStamp stamp = {0};
 	GStatBuf st;
 	gboolean present = path != NULL && g_stat(path, &st) == 0;
@@ -187,6 +206,6 @@ hp_host_data_pci_ids(HpHostData *data)
 guint
 hp_host_data_get_loads(HpHostData *data)
 {
-	g_autoptr(GMutexLocker) locker = g_mutex_locker_new(&data->lock);
+	g_autoptr(HpLock) locker = hp_lock(&data->lock);
 	return data->loads;
 }

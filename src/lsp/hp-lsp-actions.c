@@ -145,9 +145,9 @@ hp_lsp_code_action(HpLspActionJob *job, const HpLspTarget *t, gchar **ret_why)
 		*ret_why = g_strdup_printf("%s at %u:%u has no one safe repair", t->rule, t->line, t->column);
 		return NULL;
 	}
-	g_mutex_lock(&job->checker->lock);
+	pthread_mutex_lock(&job->checker->lock);
 	out = hp_normalizer_apply(job->checker->normalizer, fresh->hdoc->doc, FALSE, NULL, NULL, &error);
-	g_mutex_unlock(&job->checker->lock);
+	pthread_mutex_unlock(&job->checker->lock);
 	if (out == NULL) {
 		*ret_why = g_strdup_printf("the repaired document cannot be written: %s", error->message);
 		return NULL;

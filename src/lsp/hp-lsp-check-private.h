@@ -4,6 +4,8 @@
 /* What hp-lsp-check.c and hp-lsp-actions.c share: the checker's and a
  * result's insides, and the one check both run. */
 
+#include <pthread.h>
+
 #include "hp-checker.h"
 #include "hp-host-data.h"
 #include "hp-lsp-check.h"
@@ -13,7 +15,7 @@ struct _HpLspChecker {
 	HpLspConfig config;
 	HpChecker *checker;     /* the static layers, grammars compiled once per server */
 	HpNormalizer *normalizer;
-	GMutex lock;            /* one normalization at a time (the checker is thread-safe) */
+	pthread_mutex_t lock;   /* one normalization at a time (a pthread mutex: TSan sees it) */
 	HpHostData *host_data;  /* NULL: no host rules, see host_skip */
 	gchar *host_skip;       /* why there is no host, for the note */
 };

@@ -28,7 +28,7 @@ hp_lsp_checker_new(const HpLspConfig *config, GError **error)
 	checker->config.libvirt_schemas = g_strdup(config->libvirt_schemas);
 	checker->config.pci_ids = g_strdup(config->pci_ids);
 	checker->config.default_root = g_strdup(config->default_root != NULL ? config->default_root : "/");
-	g_mutex_init(&checker->lock);
+	pthread_mutex_init(&checker->lock, NULL);
 	/* no host in the checker: the server's host data gives each check its own view */
 	checker->checker = hp_checker_new(config->libvirt_schemas, error);
 	if (checker->checker == NULL)
@@ -51,7 +51,7 @@ hp_lsp_checker_free(HpLspChecker *checker)
 	if (checker->host_data != NULL)
 		hp_host_data_unref(checker->host_data);
 	g_free(checker->host_skip);
-	g_mutex_clear(&checker->lock);
+	pthread_mutex_destroy(&checker->lock);
 	g_free(checker);
 }
 

@@ -3,6 +3,7 @@
 #include <stddef.h>
 #include <setjmp.h>
 #include <cmocka.h>
+#include <string.h>
 
 #include "hp-lsp-text.h"
 
@@ -13,7 +14,8 @@
 static void
 test_positions(void **state)
 {
-	g_autoptr(HpLspText) t = hp_lsp_text_new("x\na" EMOJI E_ACUTE "<b/>\r\nz", 19);
+	static const gchar text[] = "x\na" EMOJI E_ACUTE "<b/>\r\nz";
+	g_autoptr(HpLspText) t = hp_lsp_text_new(text, strlen(text));
 	HpLspPosition p;
 	guint line = 0, col = 0;
 
