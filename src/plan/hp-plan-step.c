@@ -173,8 +173,6 @@ hp_plan_step_undo(const HpPlanStep *step, const gchar *target, GPtrArray *out)
 /**
  * hp_plan_steps_undo:
  * @prepare: (element-type HpPlanStep): the prepare steps
- * @original_drivers: (nullable): device key -> the driver it had, for
- *   devices that had one but that prepare did not unbind (none today)
  *
  * The release: every prepare step's undo, device by device in reverse order,
  * each device's undos in the order that gives it back (override, unbind,
@@ -184,7 +182,7 @@ hp_plan_step_undo(const HpPlanStep *step, const gchar *target, GPtrArray *out)
  * Returns: (transfer full) (element-type HpPlanStep): the release steps.
  */
 GPtrArray *
-hp_plan_steps_undo(GPtrArray *prepare, GHashTable *original_drivers)
+hp_plan_steps_undo(GPtrArray *prepare)
 {
 	GPtrArray *release = g_ptr_array_new_with_free_func((GDestroyNotify)hp_plan_step_free);
 	g_autoptr(GPtrArray) order = g_ptr_array_new(); /* devices, first seen first */
@@ -221,12 +219,7 @@ hp_plan_steps_undo(GPtrArray *prepare, GHashTable *original_drivers)
 				hp_plan_step_undo(s, target, undo);
 		}
 		if (!unbound) { /* it had no driver: after the VFIO driver leaves it, it has none */
-			const gchar *orig = original_drivers != NULL
-						? g_hash_table_lookup(original_drivers,
-								      GSIZE_TO_POINTER(hp_pci_address_key(&first->device) + 1))
-						: NULL;
-			g_ptr_array_add(undo, hp_plan_step_new(HP_STEP_VERIFY, &first->device, orig != NULL ? orig : "",
-							      NULL, NULL));
+			g_ptr_array_add(undo, hp_plan_step_new(HP_STEP_VERIFY, &first->device, "", NULL, NULL));
 		}
 		g_ptr_array_sort(undo, hp_undo_cmp);
 		while (undo->len > 0)

@@ -46,7 +46,7 @@ HpStepAction hp_step_kind_action(HpStepKind kind);
 const gchar *hp_step_action_to_string(HpStepAction action);
 gchar *hp_plan_step_path(const HpPlanStep *step);
 gchar *hp_plan_step_describe(const HpPlanStep *step);
-GPtrArray *hp_plan_steps_undo(GPtrArray *prepare, GHashTable *original_drivers);
+GPtrArray *hp_plan_steps_undo(GPtrArray *prepare);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(HpPlanStep, hp_plan_step_free)
 

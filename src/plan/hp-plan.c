@@ -210,6 +210,6 @@ hp_plan_build(HpHostView *view, const HpDomain *domain, const HpDiagList *findin
 		hp_plan_add(plan->prepare, HP_STEP_PROBE, dev, bdf, NULL, NULL);
 		hp_plan_add(plan->prepare, HP_STEP_VERIFY, dev, dev->target_driver, NULL, module);
 	}
-	plan->release = hp_plan_steps_undo(plan->prepare, NULL);
+	plan->release = hp_plan_steps_undo(plan->prepare);
 	return g_steal_pointer(&plan);
 }

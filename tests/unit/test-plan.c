@@ -131,7 +131,7 @@ test_undo(void **state)
 	g_ptr_array_add(prepare, hp_plan_step_new(HP_STEP_SET_OVERRIDE, &a, "vfio-pci", "", "vfio_pci"));
 	g_ptr_array_add(prepare, hp_plan_step_new(HP_STEP_PROBE, &a, "0000:05:00.0", NULL, NULL));
 	g_ptr_array_add(prepare, hp_plan_step_new(HP_STEP_VERIFY, &a, "vfio-pci", NULL, "vfio_pci"));
-	release = hp_plan_steps_undo(prepare, NULL);
+	release = hp_plan_steps_undo(prepare);
 	assert_int_equal(release->len, 3); /* no module is unloaded */
 	assert_int_equal(step(release, 0)->kind, HP_STEP_RESTORE_OVERRIDE);
 	assert_int_equal(step(release, 1)->kind, HP_STEP_UNBIND);
