@@ -280,6 +280,44 @@ def main():
         rc = c.close()
         tap.ok(rc == 1, "exit without shutdown: status 1", rc)
 
+        # the host as a snapshot file written by capture: the same finding,
+        # the kernel release the snapshot's (none given), and hover reads it
+        snap = os.path.join(tmp, "bcm5719.snapshot")
+        p = subprocess.run([BIN, "capture", "--root", host, "--kernel-release", "6.12.0-hp", "-o", snap],
+                           capture_output=True, text=True)
+        tap.ok(p.returncode == 0, "capture of the fake host for the snapshot case", p.stderr)
+        c = Client(["--no-libvirt-schemas"])
+        init(c, None, {"host": snap})
+        c.notify("textDocument/didOpen", {"textDocument": {"uri": uri, "languageId": "xml", "version": 1,
+                                                           "text": text}})
+        d = c.diagnostics(uri, 1)
+        mf = [x for x in d or [] if x["code"] == "multifunction-incomplete"]
+        tap.ok(codes(d) == ["multifunction-incomplete"] and "0001:09:00.2" in mf[0]["message"],
+               "host: a snapshot file: the host finding, and no modules-alias-missing (its own release)",
+               (d, c.log()))
+        r = c.request("textDocument/hover", {"textDocument": {"uri": uri},
+                                             "position": {"line": src_line, "character": lines[src_line].index("<address") + 3}})
+        value = ((r or {}).get("result") or {}).get("contents", {}).get("value", "")
+        tap.ok("0001:09:00.0" in value and "tg3" in value and "IOMMU group: 17" in value,
+               "hover reads the device from the snapshot", r)
+        c.request("shutdown")
+        c.notify("exit", None)
+        tap.ok(c.close() == 0, "the snapshot server shuts down cleanly")
+        garbled = os.path.join(tmp, "garbled.snapshot")
+        with open(garbled, "wb") as f:
+            f.write(b"hostdev-preflight-snapshot 1\ndir sys\nfile sys/x a\nfile sys/x b\n")
+        c = Client(["--no-libvirt-schemas"])
+        init(c, None, {"host": garbled})
+        c.notify("textDocument/didOpen", {"textDocument": {"uri": uri, "languageId": "xml", "version": 1,
+                                                           "text": text}})
+        d = c.diagnostics(uri, 1)
+        skipped = [x for x in d or [] if x["code"] == "host-checks-skipped"]
+        tap.ok(len(skipped) == 1 and garbled + ":4:" in skipped[0]["message"],
+               "a garbled snapshot: the host checks are skipped, saying the file and line", d)
+        c.request("shutdown")
+        c.notify("exit", None)
+        tap.ok(c.close() == 0, "the server with a garbled snapshot shuts down cleanly")
+
         # the client goes away: the server ends
         c = Client(["--no-host"])
         init(c)

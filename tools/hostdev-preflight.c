@@ -120,7 +120,6 @@ static gboolean
 hp_cli_setup_host(HpChecker *checker, const HpOptions *opts, const HpVerb *verb, gint *ret_exit)
 {
 	g_autoptr(GError) error = NULL;
-	g_autofree gchar *release = g_strdup(opts->kernel_release);
 	g_autofree gchar *why = NULL;
 	const gchar *default_root;
 	HpHost *host;
@@ -134,28 +133,31 @@ hp_cli_setup_host(HpChecker *checker, const HpOptions *opts, const HpVerb *verb,
 		}
 		return TRUE;
 	}
-	if (release == NULL) {
-		struct utsname u;
-		if (uname(&u) == 0)
-			release = g_strdup(u.release);
-	}
 	/* HOSTDEV_PREFLIGHT_DEFAULT_ROOT stands in for / when no --root is
 	 * given (tests; a container with the host's tree mounted elsewhere) */
 	default_root = g_getenv("HOSTDEV_PREFLIGHT_DEFAULT_ROOT");
 	if (default_root == NULL || default_root[0] == '\0')
 		default_root = "/";
-	host = hp_host_new(opts->root != NULL ? opts->root : default_root, release, &error);
+	/* --root DIR|SNAPSHOT: the release is --kernel-release, else the
+	 * snapshot's, else the running kernel's */
+	host = hp_host_new(opts->root != NULL ? opts->root : default_root, opts->kernel_release, &error);
 	if (host == NULL) {
 		g_printerr("hostdev-preflight: %s\n", error->message);
 		*ret_exit = HP_EXIT_USAGE;
 		return FALSE;
+	}
+	if (hp_host_get_kernel_release(host) == NULL) {
+		struct utsname u;
+		if (uname(&u) == 0)
+			hp_host_set_kernel_release(host, u.release);
 	}
 	hp_host_set_pci_ids(host, hp_pci_ids_path());
 	if (hp_checker_set_host(checker, host, &error))
 		return TRUE;
 	if (opts->root != NULL) {
 		/* one line: the option is right, the directory is not */
-		g_printerr("hostdev-preflight: --root: %s; give the directory that holds a copy of a host's sys/\n",
+		g_printerr("hostdev-preflight: --root: %s; give the directory that holds a copy of a host's sys/, "
+			   "or a snapshot file written by capture on the host\n",
 			   error->message);
 		*ret_exit = HP_EXIT_USAGE;
 		return FALSE;
@@ -441,7 +443,7 @@ hp_cmd_pci_ids_path(void)
 
 /* Sorted by name: --help lists them in this order. */
 static const HpVerb hp_verbs[] = {
-    {"capture", "[--root DIR] [-o FILE]", "Write a snapshot of the host, for --root anywhere (no root needed)",
+    {"capture", "[--root DIR|SNAPSHOT] [-o FILE]", "Write a snapshot of the host, for --root anywhere (no root needed)",
      NULL, 0, NULL, hp_cmd_capture},
     {"fix", "[OPTIONS] FILE", "Repair what the rules can repair, and write the domain normalized (or --diff)",
      hp_cmd_fix, HP_OPT_ROOT | HP_OPT_NO_HOST | HP_OPT_SCHEMA | HP_OPT_WRITE | HP_OPT_WERROR | HP_OPT_DIFF, NULL, NULL},
@@ -463,8 +465,8 @@ hp_verb_context(const HpVerb *verb, HpOptions *opts)
 	g_autofree gchar *description = NULL;
 	GOptionContext *ctx = g_option_context_new(param);
 	const GOptionEntry root[] = {
-	    {"root", 0, 0, G_OPTION_ARG_FILENAME, &opts->root, "Host filesystem root: sysfs at DIR/sys, modules at DIR/lib/modules (default /)", "DIR"},
-	    {"kernel-release", 0, 0, G_OPTION_ARG_STRING, &opts->kernel_release, "Kernel release for modules.alias (default: uname -r)", "REL"},
+	    {"root", 0, 0, G_OPTION_ARG_FILENAME, &opts->root, "The host: a directory (sysfs at DIR/sys, modules at DIR/lib/modules) or a snapshot file written by capture (default /)", "DIR|SNAPSHOT"},
+	    {"kernel-release", 0, 0, G_OPTION_ARG_STRING, &opts->kernel_release, "Kernel release for modules.alias (default: the snapshot's, else uname -r)", "REL"},
 	    {NULL, 0, 0, 0, NULL, NULL, NULL}};
 	const GOptionEntry no_host[] = {
 	    {"no-host", 0, 0, G_OPTION_ARG_NONE, &opts->no_host, "Skip every host rule", NULL},

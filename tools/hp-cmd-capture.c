@@ -97,26 +97,18 @@ hp_cmd_capture(gint argc, gchar **argv)
 	if (root == NULL)
 		root = g_strdup(default_root != NULL && default_root[0] != '\0' ? default_root : "/");
 
-	if (g_file_test(root, G_FILE_TEST_IS_REGULAR)) {
-		/* a snapshot: read (and checked) and written again, canonically */
-		snap = hp_snapshot_load(root, &error);
-		if (snap == NULL) {
-			g_printerr("hostdev-preflight: %s\n", error->message);
-			return HP_CAPTURE_EXIT_USAGE;
-		}
-		if (release != NULL && !hp_snapshot_set_kernel_release(snap, release, &error))
-			return hp_capture_usage("%s", error->message);
-	} else {
-		g_autoptr(HpHost) host = NULL;
-		if (release == NULL) {
-			struct utsname u;
-			if (uname(&u) == 0)
-				release = g_strdup(u.release);
-		}
-		host = hp_host_new(root, release, &error);
+	{
+		/* a directory or a snapshot, read the same way (a snapshot:
+		 * what capture reads of it, written again canonically) */
+		g_autoptr(HpHost) host = hp_host_new(root, release, &error);
 		if (host == NULL) {
 			g_printerr("hostdev-preflight: %s\n", error->message);
 			return HP_CAPTURE_EXIT_USAGE;
+		}
+		if (hp_host_get_kernel_release(host) == NULL) {
+			struct utsname u;
+			if (uname(&u) == 0)
+				hp_host_set_kernel_release(host, u.release);
 		}
 		snap = hp_capture_host(host, &warnings, &error);
 		if (snap == NULL) {

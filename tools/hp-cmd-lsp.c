@@ -27,8 +27,8 @@ hp_cmd_lsp(gint argc, gchar **argv)
 	gboolean no_libvirt = FALSE;
 	const gchar *env;
 	const GOptionEntry entries[] = {
-	    {"root", 0, 0, G_OPTION_ARG_FILENAME, &config.root, "The host: a copy of a host's tree (default /)", "DIR"},
-	    {"kernel-release", 0, 0, G_OPTION_ARG_STRING, &config.kernel_release, "Kernel release for modules.alias (default: uname -r)", "REL"},
+	    {"root", 0, 0, G_OPTION_ARG_FILENAME, &config.root, "The host: a copy of a host's tree, or a snapshot file written by capture (default /)", "DIR|SNAPSHOT"},
+	    {"kernel-release", 0, 0, G_OPTION_ARG_STRING, &config.kernel_release, "Kernel release for modules.alias (default: the snapshot's, else uname -r)", "REL"},
 	    {"no-host", 0, 0, G_OPTION_ARG_NONE, &config.no_host, "Skip every host rule", NULL},
 	    {"libvirt-schemas", 0, 0, G_OPTION_ARG_FILENAME, &config.libvirt_schemas, "Also validate against DIR/domain.rng (default " HP_LIBVIRT_SCHEMADIR " when present)", "DIR"},
 	    {"no-libvirt-schemas", 0, 0, G_OPTION_ARG_NONE, &no_libvirt, "Do not use libvirt's grammar", NULL},

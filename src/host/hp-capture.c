@@ -12,7 +12,6 @@
 
 #include <errno.h>
 #include <string.h>
-#include <sys/stat.h>
 
 #include "hp-error.h"
 
@@ -53,13 +52,6 @@ hp_capture_unreadable(HpCapture *cap, const gchar *rel, const gchar *why)
 	hp_capture_check(cap, hp_snapshot_add_unreadable(cap->snap, rel, &error), error);
 }
 
-static gchar *
-hp_capture_abs(HpCapture *cap, const gchar *rel)
-{
-	const gchar *root = hp_host_get_root(cap->host);
-	return g_strcmp0(root, "/") == 0 ? g_strconcat("/", rel, NULL) : g_strconcat(root, "/", rel, NULL);
-}
-
 /* A path HpHost returned, made relative to the root again. */
 static gchar *
 hp_capture_rel(HpCapture *cap, const gchar *abs)
@@ -69,26 +61,6 @@ hp_capture_rel(HpCapture *cap, const gchar *abs)
 	if (strncmp(abs, root, n) != 0 || abs[n] != '/')
 		return NULL;
 	return g_strdup(abs + n + 1);
-}
-
-/*
- * The two primitives HpHost lacks: lstat and readlink of @rel, whose
- * parents the walk has found to be directories. (For the host rewrite:
- * hp_host_lookup() and hp_host_readlink() on confined descriptors belong
- * in hp-host.c, and replace these.)
- */
-static gint
-hp_capture_lstat(HpCapture *cap, const gchar *rel, struct stat *st)
-{
-	g_autofree gchar *abs = hp_capture_abs(cap, rel);
-	return lstat(abs, st);
-}
-
-static gchar *
-hp_capture_readlink(HpCapture *cap, const gchar *rel)
-{
-	g_autofree gchar *abs = hp_capture_abs(cap, rel);
-	return g_file_read_link(abs, NULL);
 }
 
 /* Reads a regular file (at most @max bytes, or refuses it when @cut is
@@ -147,7 +119,7 @@ hp_capture_walk(HpCapture *cap, const gchar *rel, gsize max, gboolean cut)
 		g_autofree gchar *path = NULL;
 		g_autofree gchar *target = NULL;
 		GError *error = NULL;
-		struct stat st;
+		HpHostKind kind;
 
 		if (strcmp(comp, "..") == 0) {
 			if (done->len == 0) {
@@ -161,16 +133,17 @@ hp_capture_walk(HpCapture *cap, const gchar *rel, gsize max, gboolean cut)
 		g_ptr_array_add(done, NULL);
 		path = g_strjoinv("/", (gchar **)done->pdata);
 		g_ptr_array_remove_index(done, done->len - 1);
-		if (hp_capture_lstat(cap, path, &st) != 0) {
+		kind = hp_host_get_kind(cap->host, path, FALSE, NULL);
+		if (kind == HP_HOST_KIND_NONE) {
 			lost = TRUE; /* missing: nothing more to record */
 			break;
 		}
-		if (S_ISDIR(st.st_mode)) {
+		if (kind == HP_HOST_KIND_DIR) {
 			hp_capture_check(cap, hp_snapshot_add_dir(cap->snap, path, &error), error);
 			continue;
 		}
-		if (S_ISLNK(st.st_mode)) {
-			target = hp_capture_readlink(cap, path);
+		if (kind == HP_HOST_KIND_LINK) {
+			target = hp_host_readlink(cap->host, path, NULL);
 			if (target == NULL || target[0] == '\0') {
 				hp_capture_unreadable(cap, path, "a link that cannot be read");
 				lost = TRUE;
@@ -189,7 +162,7 @@ hp_capture_walk(HpCapture *cap, const gchar *rel, gsize max, gboolean cut)
 			lost = TRUE; /* a file where a directory should be */
 			break;
 		}
-		if (S_ISREG(st.st_mode))
+		if (kind == HP_HOST_KIND_FILE)
 			hp_capture_file(cap, path, path, max, cut);
 		else
 			hp_capture_unreadable(cap, path, "not a regular file");
@@ -332,9 +305,8 @@ hp_capture_block(HpCapture *cap)
 		for (guint j = 0; parts != NULL && j < parts->len; j++) {
 			g_autofree gchar *part = g_strdup_printf("%s/%s", disk, (const gchar *)g_ptr_array_index(parts, j));
 			g_autofree gchar *marker = g_strconcat(part, "/partition", NULL);
-			struct stat st;
-			if (hp_capture_lstat(cap, part, &st) != 0 || !S_ISDIR(st.st_mode) ||
-			    hp_capture_lstat(cap, marker, &st) != 0)
+			if (hp_host_get_kind(cap->host, part, FALSE, NULL) != HP_HOST_KIND_DIR ||
+			    hp_host_get_kind(cap->host, marker, FALSE, NULL) == HP_HOST_KIND_NONE)
 				continue;
 			hp_capture_walk_attr(cap, part, "partition");
 			hp_capture_walk_attr(cap, part, "dev");
@@ -372,16 +344,15 @@ static void
 hp_capture_logical(HpCapture *cap, const gchar *rel, gsize max)
 {
 	g_autoptr(GError) error = NULL;
-	g_autofree gchar *abs = hp_host_resolve(cap->host, rel, &error);
-	struct stat st;
+	HpHostKind kind = hp_host_get_kind(cap->host, rel, TRUE, &error);
 
-	if (abs == NULL) {
+	if (error != NULL) {
 		hp_capture_unreadable(cap, rel, error->message);
 		return;
 	}
-	if (lstat(abs, &st) != 0)
+	if (kind == HP_HOST_KIND_NONE)
 		return;
-	if (!S_ISREG(st.st_mode)) {
+	if (kind != HP_HOST_KIND_FILE) {
 		hp_capture_unreadable(cap, rel, "not a regular file");
 		return;
 	}
@@ -395,22 +366,21 @@ hp_capture_modules_alias(HpCapture *cap)
 {
 	const gchar *release = hp_host_get_kernel_release(cap->host);
 	g_autofree gchar *rel = NULL;
-	g_autofree gchar *abs = NULL;
 	g_autofree gchar *data = NULL;
 	g_autoptr(GError) error = NULL;
 	g_autoptr(GString) kept = g_string_new(NULL);
 	g_autoptr(GHashTable) modules = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
 	GError *add_error = NULL;
-	struct stat st;
+	HpHostKind kind;
 	gsize len = 0, pos = 0;
 
 	if (release == NULL || !hp_snapshot_set_kernel_release(cap->snap, release, &error))
 		return;
 	rel = g_strdup_printf("lib/modules/%s/modules.alias", release);
-	abs = hp_host_resolve(cap->host, rel, NULL);
-	if (abs == NULL || lstat(abs, &st) != 0)
+	kind = hp_host_get_kind(cap->host, rel, TRUE, NULL);
+	if (kind == HP_HOST_KIND_NONE)
 		return;
-	if (!S_ISREG(st.st_mode)) {
+	if (kind != HP_HOST_KIND_FILE) {
 		hp_capture_unreadable(cap, rel, "not a regular file");
 		return;
 	}

@@ -8,6 +8,11 @@
  * links itself from their own descriptors and goes up by the descriptors it
  * holds. A directory swapped for a link in between is then seen as a link and
  * judged, never followed blindly.
+ *
+ * A snapshot given as the root is read by the same walk: each component is
+ * looked up among the entries of the directory before it, each link's target
+ * text is followed by the same rules (inside the snapshot's content, never
+ * out of it), so a snapshot answers as the tree it was captured from.
  */
 #include "hp-host-private.h"
 
@@ -26,6 +31,7 @@
 typedef struct {
 	const HpHost *host;
 	GArray *fds;      /* gint: [0] the root's (not ours), then each directory's; -1 past a missing one */
+	GPtrArray *snodes; /* a snapshot: the HpSnapNode of each fds[i]; NULL past a missing one */
 	GPtrArray *names; /* the component of each fds[i + 1] */
 	GQueue todo;
 	guint links;
@@ -40,7 +46,9 @@ hp_walk_init(HpWalk *w, const HpHost *host)
 	w->host = host;
 	w->fds = g_array_new(FALSE, FALSE, sizeof(gint));
 	w->names = g_ptr_array_new_with_free_func(g_free);
+	w->snodes = g_ptr_array_new();
 	g_array_append_val(w->fds, host->root_fd);
+	g_ptr_array_add(w->snodes, host->snap != NULL ? host->snap->root : NULL);
 	g_queue_init(&w->todo);
 }
 
@@ -52,6 +60,7 @@ hp_walk_pop(HpWalk *w)
 		close(fd);
 	g_array_set_size(w->fds, w->fds->len - 1);
 	g_ptr_array_set_size(w->names, w->names->len - 1);
+	g_ptr_array_set_size(w->snodes, w->snodes->len - 1);
 }
 
 static void
@@ -61,6 +70,7 @@ hp_walk_clear(HpWalk *w)
 		hp_walk_pop(w);
 	g_array_unref(w->fds);
 	g_ptr_array_unref(w->names);
+	g_ptr_array_unref(w->snodes);
 	g_queue_clear_full(&w->todo, g_free);
 }
 
@@ -77,18 +87,100 @@ hp_walk_queue(HpWalk *w, const gchar *path)
 }
 
 static void
-hp_walk_push(HpWalk *w, gint fd, const gchar *name)
+hp_walk_push(HpWalk *w, gint fd, const HpSnapNode *node, const gchar *name)
 {
 	g_array_append_val(w->fds, fd);
 	g_ptr_array_add(w->names, g_strdup(name));
+	g_ptr_array_add(w->snodes, (gpointer)node);
 }
 
-/* The link read from its own descriptor: what the name held when it was opened. */
+/* What fstat() would say of a snapshot's entry: its kind and size; its
+ * address stands for the inode (a snapshot does not change while read). An
+ * unreadable entry has no file type: it is never read. */
+static void
+hp_snap_node_stat(const HpSnapNode *node, struct stat *st)
+{
+	memset(st, 0, sizeof(*st));
+	st->st_ino = (ino_t)(guintptr)node;
+	st->st_nlink = 1;
+	switch (node->kind) {
+	case HP_SNAPSHOT_DIR:
+		st->st_mode = S_IFDIR | 0555;
+		break;
+	case HP_SNAPSHOT_FILE:
+		st->st_mode = S_IFREG | 0444;
+		st->st_size = (off_t)g_bytes_get_size(node->data);
+		break;
+	case HP_SNAPSHOT_LINK:
+		st->st_mode = S_IFLNK | 0777;
+		st->st_size = (off_t)strlen(node->target);
+		break;
+	case HP_SNAPSHOT_UNREADABLE:
+	case HP_SNAPSHOT_NONE:
+	default:
+		break;
+	}
+}
+
+/*
+ * Opens @comp in the walk's last directory without following it, as
+ * openat(O_PATH|O_NOFOLLOW) would, and says what it is in w->st: a tree's
+ * descriptor in *@ret_fd, or a snapshot's entry in *@ret_node.
+ * Returns: FALSE with errno.
+ */
+static gboolean
+hp_walk_open(HpWalk *w, const gchar *comp, gint *ret_fd, const HpSnapNode **ret_node)
+{
+	gint parent = g_array_index(w->fds, gint, w->fds->len - 1);
+	gint fd;
+
+	*ret_fd = -1;
+	*ret_node = NULL;
+	if (w->host->snap != NULL) {
+		const HpSnapNode *dir = g_ptr_array_index(w->snodes, w->snodes->len - 1);
+		if (dir == NULL || dir->kind != HP_SNAPSHOT_DIR) {
+			errno = ENOTDIR;
+			return FALSE;
+		}
+		*ret_node = g_hash_table_lookup(dir->children, comp);
+		if (*ret_node == NULL) {
+			errno = ENOENT;
+			return FALSE;
+		}
+		hp_snap_node_stat(*ret_node, &w->st);
+		return TRUE;
+	}
+	/* a directory in one step; anything else is looked at first */
+	fd = openat(parent, comp, O_PATH | O_NOFOLLOW | O_DIRECTORY | O_CLOEXEC);
+	if (fd >= 0) {
+		memset(&w->st, 0, sizeof(w->st));
+		w->st.st_mode = S_IFDIR;
+		*ret_fd = fd;
+		return TRUE;
+	}
+	if (errno == ENOTDIR)
+		fd = openat(parent, comp, O_PATH | O_NOFOLLOW | O_CLOEXEC);
+	if (fd >= 0 && fstat(fd, &w->st) != 0) {
+		gint saved = errno;
+		close(fd);
+		errno = saved;
+		return FALSE;
+	}
+	*ret_fd = fd;
+	return fd >= 0;
+}
+
+/* The link read from its own descriptor (what the name held when it was
+ * opened), or a snapshot's link entry: its target, or NULL. */
 static gchar *
-hp_walk_readlink(gint fd)
+hp_walk_readlink(gint fd, const HpSnapNode *node)
 {
 	gchar buf[4096];
-	gssize n = readlinkat(fd, "", buf, sizeof(buf));
+	gssize n;
+
+	if (node != NULL)
+		return node->kind == HP_SNAPSHOT_LINK && node->target[0] != '\0' ? g_strdup(node->target) : NULL;
+	n = readlinkat(fd, "", buf, sizeof(buf));
 	if (n <= 0 || (gsize)n >= sizeof(buf))
 		return NULL;
 	return g_strndup(buf, (gsize)n);
@@ -101,8 +193,8 @@ hp_walk_run(HpWalk *w, const gchar *rel, guint flags, GError **error)
 	while (!g_queue_is_empty(&w->todo)) {
 		g_autofree gchar *comp = g_queue_pop_head(&w->todo);
 		gboolean last = g_queue_is_empty(&w->todo);
-		gint parent = g_array_index(w->fds, gint, w->fds->len - 1);
 		g_autofree gchar *target = NULL;
+		const HpSnapNode *node;
 		gint fd;
 
 		if (strcmp(comp, "..") == 0) {
@@ -116,25 +208,15 @@ hp_walk_run(HpWalk *w, const gchar *rel, guint flags, GError **error)
 			continue;
 		}
 		if (w->missing) {
-			hp_walk_push(w, -1, comp);
+			hp_walk_push(w, -1, NULL, comp);
 			continue;
 		}
-		/* a directory in one step; anything else is looked at first */
-		fd = openat(parent, comp, O_PATH | O_NOFOLLOW | O_DIRECTORY | O_CLOEXEC);
-		if (fd >= 0) {
-			hp_walk_push(w, fd, comp);
-			continue;
-		}
-		if (errno == ENOTDIR)
-			fd = openat(parent, comp, O_PATH | O_NOFOLLOW | O_CLOEXEC);
-		if (fd < 0 || fstat(fd, &w->st) != 0) {
+		if (!hp_walk_open(w, comp, &fd, &node)) {
 			gint saved = errno;
 			g_autofree gchar *shown = hp_echo(rel);
-			if (fd >= 0)
-				close(fd);
 			if ((saved == ENOENT || saved == ENOTDIR) && (flags & HP_LOOKUP_LENIENT)) {
 				w->missing = TRUE;
-				hp_walk_push(w, -1, comp);
+				hp_walk_push(w, -1, NULL, comp);
 				continue;
 			}
 			g_set_error(error, HP_ERROR, saved == ENOENT || saved == ENOTDIR ? HP_ERROR_NOT_FOUND : HP_ERROR_READ,
@@ -143,8 +225,9 @@ hp_walk_run(HpWalk *w, const gchar *rel, guint flags, GError **error)
 		}
 		if (S_ISLNK(w->st.st_mode) && (!last || !(flags & HP_LOOKUP_NOFOLLOW))) {
 			g_autofree gchar *shown = hp_echo(rel);
-			target = hp_walk_readlink(fd);
-			close(fd);
+			target = hp_walk_readlink(fd, node);
+			if (fd >= 0)
+				close(fd);
 			if (++w->links > HP_HOST_MAX_LINKS) {
 				g_set_error(error, HP_ERROR, HP_ERROR_READ, "%s: too many levels of symbolic links", shown);
 				return FALSE;
@@ -169,16 +252,17 @@ hp_walk_run(HpWalk *w, const gchar *rel, guint flags, GError **error)
 		}
 		if (!last && !S_ISDIR(w->st.st_mode)) {
 			g_autofree gchar *shown = hp_echo(rel);
-			close(fd);
+			if (fd >= 0)
+				close(fd);
 			if (flags & HP_LOOKUP_LENIENT) {
 				w->missing = TRUE;
-				hp_walk_push(w, -1, comp);
+				hp_walk_push(w, -1, NULL, comp);
 				continue;
 			}
 			g_set_error(error, HP_ERROR, HP_ERROR_NOT_FOUND, "%s: %s", shown, g_strerror(ENOTDIR));
 			return FALSE;
 		}
-		hp_walk_push(w, fd, comp);
+		hp_walk_push(w, fd, node, comp);
 	}
 	return TRUE;
 }
@@ -199,6 +283,13 @@ hp_walk_finish(HpWalk *w, guint flags, HpHostNode *ret, GError **error)
 	}
 	if (w->missing)
 		return TRUE;
+	if (w->host->snap != NULL) {
+		ret->snode = g_ptr_array_index(w->snodes, n - 1);
+		hp_snap_node_stat(ret->snode, &ret->st);
+		if ((flags & HP_LOOKUP_PARENT) && n > 1)
+			ret->name = g_strdup(g_ptr_array_index(w->names, n - 2));
+		return TRUE;
+	}
 	ret->fd = n == 1 ? fcntl(top, F_DUPFD_CLOEXEC, 0) : top;
 	if (ret->fd < 0 || fstat(ret->fd, &ret->st) != 0) {
 		g_set_error(error, HP_ERROR, HP_ERROR_READ, "%s", g_strerror(errno));
@@ -268,7 +359,7 @@ hp_host_lookup(const HpHost *host, const gchar *rel, guint flags, HpHostNode *re
 	HpWalk w;
 	gboolean ok;
 
-	if ((flags & ~(guint)HP_LOOKUP_PARENT) == 0 && !g_atomic_int_get(&host->no_openat2)) {
+	if ((flags & ~(guint)HP_LOOKUP_PARENT) == 0 && host->snap == NULL && !g_atomic_int_get(&host->no_openat2)) {
 		gint fd = hp_host_openat2(host, rel, O_PATH);
 		if (fd >= 0) {
 			memset(ret, 0, sizeof(*ret));
@@ -328,6 +419,16 @@ out:
 	return ok;
 }
 
+/* The target of the link @node (looked up with HP_LOOKUP_NOFOLLOW), or
+ * NULL when it is not a link or cannot be read. */
+gchar *
+hp_host_node_readlink(const HpHostNode *node)
+{
+	if (!S_ISLNK(node->st.st_mode))
+		return NULL;
+	return hp_walk_readlink(node->fd, node->snode);
+}
+
 static const gchar *
 hp_host_kind(mode_t mode)
 {
@@ -344,6 +445,41 @@ hp_host_kind(mode_t mode)
 	if (S_ISDIR(mode))
 		return "a directory";
 	return "not a regular file";
+}
+
+/**
+ * hp_host_node_readable:
+ * @node: from hp_host_lookup()
+ *
+ * Whether @node may be read: a regular file or a directory (in a snapshot,
+ * one that could be read when it was captured). A FIFO, a device, a socket
+ * is refused, as is what is not there.
+ *
+ * Returns: %TRUE, or %FALSE with @error: HP_ERROR_NOT_FOUND, HP_ERROR_READ
+ * (a snapshot's unreadable entry, as a file the reader may not read),
+ * HP_ERROR_INVALID_DATA (not a regular file or a directory).
+ */
+gboolean
+hp_host_node_readable(const gchar *rel, const HpHostNode *node, GError **error)
+{
+	g_autofree gchar *shown = hp_echo(rel);
+
+	if (node->fd < 0 && node->snode == NULL) {
+		g_set_error(error, HP_ERROR, HP_ERROR_NOT_FOUND, "%s does not exist", shown);
+		return FALSE;
+	}
+	if (node->snode != NULL && node->snode->kind == HP_SNAPSHOT_UNREADABLE) {
+		g_set_error(error, HP_ERROR, HP_ERROR_READ,
+			    "%s could not be read when the snapshot was captured (it says unreadable); it is not read",
+			    shown);
+		return FALSE;
+	}
+	if (!S_ISDIR(node->st.st_mode) && !S_ISREG(node->st.st_mode)) {
+		g_set_error(error, HP_ERROR, HP_ERROR_INVALID_DATA, "%s is %s, not a regular file; it is not read", shown,
+			    hp_host_kind(node->st.st_mode));
+		return FALSE;
+	}
+	return TRUE;
 }
 
 /**
@@ -365,22 +501,20 @@ hp_host_node_open(const HpHost *host, const gchar *rel, const HpHostNode *node, 
 	struct stat st;
 	gint fd;
 
+	if (!hp_host_node_readable(rel, node, error))
+		return -1;
 	if (node->fd < 0) {
-		g_set_error(error, HP_ERROR, HP_ERROR_NOT_FOUND, "%s does not exist", shown);
+		g_set_error(error, HP_ERROR, HP_ERROR_READ, "%s is an entry of a snapshot, not a file", shown);
 		return -1;
 	}
 	if (S_ISDIR(node->st.st_mode)) {
 		fd = openat(node->fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	} else if (S_ISREG(node->st.st_mode)) {
+	} else {
 		const gint oflags = O_RDONLY | O_NONBLOCK | O_NOCTTY | O_NOFOLLOW;
 		if (node->parent_fd >= 0)
 			fd = openat(node->parent_fd, node->name, oflags | O_CLOEXEC);
 		else
 			fd = hp_host_openat2(host, rel, O_RDONLY | O_NONBLOCK | O_NOCTTY);
-	} else {
-		g_set_error(error, HP_ERROR, HP_ERROR_INVALID_DATA, "%s is %s, not a regular file; it is not read", shown,
-			    hp_host_kind(node->st.st_mode));
-		return -1;
 	}
 	if (fd < 0) {
 		g_set_error(error, HP_ERROR, errno == ENOENT ? HP_ERROR_NOT_FOUND : HP_ERROR_READ, "%s: %s", shown,

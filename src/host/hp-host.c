@@ -10,25 +10,55 @@
 #include "hp-diag.h"
 #include "hp-error.h"
 
+/*
+ * A snapshot file as the host: parsed whole, then read by the same walk as
+ * a tree (hp-host-walk.c). Messages name the file as given; the release is
+ * the snapshot's unless one is given.
+ */
+static HpHost *
+hp_host_new_for_snapshot(HpHost *host, const gchar *root, const gchar *kernel_release, GError **error)
+{
+	g_autoptr(HpHost) owned = host;
+	g_autofree gchar *abs = g_canonicalize_filename(root, NULL);
+
+	owned->snap = hp_snapshot_load(root, error);
+	if (owned->snap == NULL)
+		return NULL;
+	owned->root = g_steal_pointer(&abs);
+	owned->kernel_release =
+		g_strdup(kernel_release != NULL ? kernel_release : hp_snapshot_get_kernel_release(owned->snap));
+	return g_steal_pointer(&owned);
+}
+
 /**
  * hp_host_new:
- * @root: the host's root directory: `/` for this machine
- * @kernel_release: (nullable): the release whose lib/modules/REL to read
+ * @root: the host: its root directory (`/` for this machine), or a snapshot
+ *   file written by `capture`
+ * @kernel_release: (nullable): the release whose lib/modules/REL to read;
+ *   %NULL: a snapshot's own (a directory then has none: see
+ *   hp_host_set_kernel_release())
  *
- * Opens @root once: every later read starts from that descriptor.
+ * Opens @root once: every later read starts from that descriptor, or from
+ * the snapshot's entries. A snapshot is hostile input like any other: one
+ * that does not parse is refused with its file and line.
  *
  * Returns: (transfer full) (nullable): the context, or %NULL with @error
- * when @root is not a readable directory.
+ * when @root is neither a readable directory nor a snapshot
+ * (HP_ERROR_INVALID_DATA: the snapshot's file and line).
  */
 HpHost *
 hp_host_new(const gchar *root, const gchar *kernel_release, GError **error)
 {
 	g_autoptr(HpHost) host = g_new0(HpHost, 1);
 	g_autofree gchar *abs = NULL;
+	struct stat st;
 	char *real;
 
 	g_return_val_if_fail(root != NULL, NULL);
 	host->root_fd = -1;
+	/* what it is, without opening it for reading (a FIFO never blocks) */
+	if (stat(root, &st) == 0 && S_ISREG(st.st_mode))
+		return hp_host_new_for_snapshot(g_steal_pointer(&host), root, kernel_release, error);
 	abs = g_canonicalize_filename(root, NULL);
 	real = realpath(abs, NULL);
 	if (real == NULL) {
@@ -41,7 +71,8 @@ hp_host_new(const gchar *root, const gchar *kernel_release, GError **error)
 	host->slash = strcmp(host->root, "/") == 0;
 	host->root_fd = open(host->root, O_PATH | O_DIRECTORY | O_CLOEXEC);
 	if (host->root_fd < 0 || access(host->root, R_OK | X_OK) != 0) {
-		g_set_error(error, HP_ERROR, HP_ERROR_READ, "host root %s is not a readable directory", root);
+		g_set_error(error, HP_ERROR, HP_ERROR_READ,
+			    "host root %s is neither a readable directory nor a snapshot file written by capture", root);
 		return NULL;
 	}
 	host->kernel_release = g_strdup(kernel_release);
@@ -55,6 +86,7 @@ hp_host_free(HpHost *host)
 		return;
 	if (host->root_fd >= 0)
 		close(host->root_fd);
+	hp_snapshot_free(host->snap);
 	g_free(host->root);
 	g_free(host->kernel_release);
 	g_free(host->pci_ids);
@@ -71,6 +103,22 @@ const gchar *
 hp_host_get_kernel_release(const HpHost *host)
 {
 	return host->kernel_release;
+}
+
+/* Sets the release when there is none yet (a directory given no release:
+ * the caller's default, the running kernel's); before the host is shared. */
+void
+hp_host_set_kernel_release(HpHost *host, const gchar *kernel_release)
+{
+	g_free(host->kernel_release);
+	host->kernel_release = g_strdup(kernel_release);
+}
+
+/* Whether the host is a snapshot file rather than a directory tree. */
+gboolean
+hp_host_is_snapshot(const HpHost *host)
+{
+	return host->snap != NULL;
 }
 
 /* The pci.ids database to name devices with; NULL: devices go unnamed. It is
@@ -116,17 +164,18 @@ hp_host_has_pci(const HpHost *host, GError **error)
 	g_autoptr(GError) local = NULL;
 	gboolean ok;
 
+	const gchar *what = host->snap != NULL ? "a snapshot of a host with PCI devices" : "the root of a host's tree";
+
 	if (!hp_host_lookup(host, "sys/bus/pci/devices", 0, &node, &local)) {
-		g_set_error(error, HP_ERROR, HP_ERROR_NOT_FOUND,
-			    "%s has no sys/bus/pci/devices (%s): it is not the root of a host's tree", host->root,
-			    local->message);
+		g_set_error(error, HP_ERROR, HP_ERROR_NOT_FOUND, "%s has no sys/bus/pci/devices (%s): it is not %s",
+			    host->root, local->message, what);
 		return FALSE;
 	}
 	ok = S_ISDIR(node.st.st_mode);
 	hp_host_node_clear(&node);
 	if (!ok)
-		g_set_error(error, HP_ERROR, HP_ERROR_NOT_FOUND,
-			    "%s has no sys/bus/pci/devices directory: it is not the root of a host's tree", host->root);
+		g_set_error(error, HP_ERROR, HP_ERROR_NOT_FOUND, "%s has no sys/bus/pci/devices directory: it is not %s",
+			    host->root, what);
 	return ok;
 }
 
@@ -190,6 +239,74 @@ hp_host_exists(const HpHost *host, const gchar *rel)
 		return FALSE;
 	hp_host_node_clear(&node);
 	return TRUE;
+}
+
+/**
+ * hp_host_get_kind:
+ * @follow: follow a link at @rel itself (as stat()), or not (as lstat());
+ *   the links on the way are always followed
+ *
+ * Returns: what is at @rel; %HP_HOST_KIND_NONE when nothing is, with @error
+ * when it is more than missing (a way out of the root, a loop, a directory
+ * that cannot be searched).
+ */
+HpHostKind
+hp_host_get_kind(const HpHost *host, const gchar *rel, gboolean follow, GError **error)
+{
+	g_autoptr(GError) local = NULL;
+	HpHostNode node;
+	HpHostKind kind;
+
+	if (!hp_host_lookup(host, rel, follow ? 0 : HP_LOOKUP_NOFOLLOW, &node, &local)) {
+		if (!g_error_matches(local, HP_ERROR, HP_ERROR_NOT_FOUND))
+			g_propagate_error(error, g_steal_pointer(&local));
+		return HP_HOST_KIND_NONE;
+	}
+	kind = S_ISDIR(node.st.st_mode)	  ? HP_HOST_KIND_DIR
+	       : S_ISREG(node.st.st_mode) ? HP_HOST_KIND_FILE
+	       : S_ISLNK(node.st.st_mode) ? HP_HOST_KIND_LINK
+					  : HP_HOST_KIND_OTHER;
+	hp_host_node_clear(&node);
+	return kind;
+}
+
+/**
+ * hp_host_readlink:
+ * @rel: a symbolic link; the links on the way to it are followed, not it
+ *
+ * Returns: (transfer full) (nullable): its target text, as written (data:
+ * nothing is followed); %NULL with HP_ERROR_NOT_FOUND when nothing is
+ * there, HP_ERROR_INVALID_DATA when it is not a link or cannot be read.
+ */
+gchar *
+hp_host_readlink(const HpHost *host, const gchar *rel, GError **error)
+{
+	HpHostNode node;
+	gboolean is_link;
+	gchar *target;
+
+	if (!hp_host_lookup(host, rel, HP_LOOKUP_NOFOLLOW, &node, error))
+		return NULL;
+	is_link = S_ISLNK(node.st.st_mode);
+	target = hp_host_node_readlink(&node);
+	hp_host_node_clear(&node);
+	if (target == NULL) {
+		g_autofree gchar *shown = hp_echo(rel);
+		g_set_error(error, HP_ERROR, HP_ERROR_INVALID_DATA, "%s %s", shown,
+			    is_link ? "is a symbolic link that cannot be read" : "is not a symbolic link");
+	}
+	return target;
+}
+
+static GPtrArray *
+hp_snap_node_names(const HpSnapNode *node)
+{
+	g_autoptr(GPtrArray) children = hp_snap_node_sorted_children(node);
+	GPtrArray *names = g_ptr_array_new_with_free_func(g_free);
+
+	for (guint i = 0; i < children->len; i++)
+		g_ptr_array_add(names, g_strdup(((const HpSnapNode *)g_ptr_array_index(children, i))->name));
+	return names;
 }
 
 static void
@@ -257,6 +374,20 @@ hp_host_read_full(const HpHost *host, const gchar *rel, gsize max, gboolean refu
 		hp_host_node_clear(&node);
 		return FALSE;
 	}
+	if (node.snode != NULL) {
+		gboolean ok = hp_host_node_readable(rel, &node, error);
+		if (ok) {
+			gsize len = 0;
+			const guint8 *bytes = g_bytes_get_data(node.snode->data, &len);
+			buf = g_byte_array_sized_new((guint)MIN(len, want) + 1);
+			g_byte_array_append(buf, bytes, (guint)MIN(len, want));
+			st = node.st;
+		}
+		hp_host_node_clear(&node);
+		if (!ok)
+			return FALSE;
+		goto done;
+	}
 	fd = hp_host_node_open(host, rel, &node, error);
 	hp_host_node_clear(&node);
 	if (fd < 0)
@@ -281,6 +412,7 @@ hp_host_read_full(const HpHost *host, const gchar *rel, gsize max, gboolean refu
 	if (fstat(fd, &st) != 0)
 		memset(&st, 0, sizeof(st));
 	close(fd);
+done:
 	if (refuse && buf->len > max) {
 		g_autofree gchar *limit = hp_host_size(max);
 		g_set_error(error, HP_ERROR, HP_ERROR_INVALID_DATA, "%s is over %s, the limit for it; it is not read", shown,
@@ -388,10 +520,15 @@ hp_host_list_dir(const HpHost *host, const gchar *rel, GError **error)
 
 	if (!hp_host_lookup(host, rel, HP_LOOKUP_PARENT, &node, error))
 		return NULL;
-	if (!S_ISDIR(node.st.st_mode)) {
+	if (!S_ISDIR(node.st.st_mode) && !(node.snode != NULL && node.snode->kind == HP_SNAPSHOT_UNREADABLE)) {
 		g_set_error(error, HP_ERROR, HP_ERROR_NOT_FOUND, "%s is not a directory", shown);
 		hp_host_node_clear(&node);
 		return NULL;
+	}
+	if (node.snode != NULL) {
+		names = hp_host_node_readable(rel, &node, error) ? hp_snap_node_names(node.snode) : NULL;
+		hp_host_node_clear(&node);
+		return names;
 	}
 	fd = hp_host_node_open(host, rel, &node, error);
 	hp_host_node_clear(&node);

@@ -7,8 +7,10 @@ G_BEGIN_DECLS
 
 /*
  * The one context every host reader takes: the root directory of the host
- * (`/`, or a copy of a host's tree), its kernel release, and where device
- * names come from. The library never names /sys itself.
+ * (`/`, or a copy of a host's tree) or a snapshot file written by `capture`,
+ * its kernel release, and where device names come from. The library never
+ * names /sys itself. A snapshot is read by the same walk as a tree, over its
+ * entries: links resolve inside its content, never out of it.
  *
  * Every file is opened through a directory descriptor of the root, with the
  * check and the open in one step (SPEC section 8): openat2(2) confined to
@@ -23,6 +25,15 @@ G_BEGIN_DECLS
  * several threads at once.
  */
 typedef struct _HpHost HpHost;
+
+/* What is at a path (hp_host_get_kind()). */
+typedef enum {
+	HP_HOST_KIND_NONE,  /* nothing (or not reachable: a way out of the root, a loop) */
+	HP_HOST_KIND_DIR,   /* a directory */
+	HP_HOST_KIND_FILE,  /* a regular file */
+	HP_HOST_KIND_LINK,  /* a symbolic link (only when not followed) */
+	HP_HOST_KIND_OTHER, /* a FIFO, a device, a socket, a snapshot's unreadable entry: never read */
+} HpHostKind;
 
 /* Host files are refused past these sizes, never cut (SPEC section 8). */
 #define HP_HOST_FILE_MAX     (1024 * 1024)
@@ -39,6 +50,8 @@ HpHost *hp_host_new(const gchar *root, const gchar *kernel_release, GError **err
 void hp_host_free(HpHost *host);
 const gchar *hp_host_get_root(const HpHost *host);
 const gchar *hp_host_get_kernel_release(const HpHost *host);
+void hp_host_set_kernel_release(HpHost *host, const gchar *kernel_release);
+gboolean hp_host_is_snapshot(const HpHost *host);
 void hp_host_set_pci_ids(HpHost *host, const gchar *path);
 const gchar *hp_host_get_pci_ids(const HpHost *host);
 void hp_host_set_use_openat2(HpHost *host, gboolean use);
@@ -47,6 +60,8 @@ gboolean hp_host_name_is_valid(const gchar *name);
 
 gchar *hp_host_resolve(const HpHost *host, const gchar *rel, GError **error);
 gboolean hp_host_exists(const HpHost *host, const gchar *rel);
+HpHostKind hp_host_get_kind(const HpHost *host, const gchar *rel, gboolean follow, GError **error);
+gchar *hp_host_readlink(const HpHost *host, const gchar *rel, GError **error);
 gboolean hp_host_stat(const HpHost *host, const gchar *rel, HpHostStamp *ret_stamp, GError **error);
 gboolean hp_host_read(const HpHost *host, const gchar *rel, gsize max, gchar **ret_data, gsize *ret_len,
 		      GError **error);

@@ -116,18 +116,19 @@ static void
 hp_lsp_checker_open_host(HpLspChecker *checker)
 {
 	g_autoptr(GError) error = NULL;
-	g_autofree gchar *release = g_strdup(checker->config.kernel_release);
 	const gchar *root = checker->config.root != NULL ? checker->config.root : checker->config.default_root;
 	HpHost *host;
 
 	if (checker->config.no_host)
 		return;
-	if (release == NULL) {
+	/* a directory or a snapshot file; the release is the option's, else
+	 * the snapshot's, else the running kernel's */
+	host = hp_host_new(root, checker->config.kernel_release, &error);
+	if (host != NULL && hp_host_get_kernel_release(host) == NULL) {
 		struct utsname u;
 		if (uname(&u) == 0)
-			release = g_strdup(u.release);
+			hp_host_set_kernel_release(host, u.release);
 	}
-	host = hp_host_new(root, release, &error);
 	if (host == NULL) {
 		checker->host_skip = g_strdup_printf("the host %s cannot be read (%s); fix the language server's "
 						     "\"host\" initialization option",
@@ -137,7 +138,7 @@ hp_lsp_checker_open_host(HpLspChecker *checker)
 	if (!hp_host_has_pci(host, NULL)) {
 		checker->host_skip = g_strdup_printf("%s has no PCI sysfs (sys/bus/pci/devices), as in a container; "
 						     "set the language server's \"host\" initialization option to a copy "
-						     "of the target's tree, or to \"none\"",
+						     "of the target's tree or a snapshot captured on it, or to \"none\"",
 						     root);
 		hp_host_free(host);
 		return;

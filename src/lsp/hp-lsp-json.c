@@ -168,7 +168,7 @@ hp_lsp_json_new_range(const HpLspPosition *start, const HpLspPosition *end)
 
 /*
  * The client's initializationOptions (all optional):
- *   "host": "live" | "none" | a directory (a host's tree)
+ *   "host": "live" | "none" | a directory (a host's tree) or a snapshot file (capture)
  *   "kernelRelease": "6.12.0-..."
  *   "libvirtSchemas": a directory with domain.rng, or false for none
  */
