@@ -11,12 +11,11 @@ import re
 import shutil
 import subprocess
 import sys
-import tarfile
 import tempfile
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "hosts"))
-from hptest import BIN, DATA, SRCDIR, WRAP, Tap, run  # noqa: E402
+from hptest import BIN, SRCDIR, WRAP, Tap, real_hosts, run  # noqa: E402
 import mkhost  # noqa: E402
 
 HOSTS = os.path.join(SRCDIR, "tests", "hosts")
@@ -196,14 +195,9 @@ def main():
             round_trips(tap, tmp, "host-" + name, root, ["--kernel-release", REL])
 
         # --- the real machines' snapshots
-        snaps = sorted(glob.glob(os.path.join(DATA, "hosts-real", "*.tar.gz")))
-        tap.ok(len(snaps) == 5, "the five real snapshots are in tests/data/hosts-real", snaps)
-        for snap in snaps:
-            name = os.path.basename(snap)[:-7]
-            root = os.path.join(tmp, name)
-            os.makedirs(root)
-            with tarfile.open(snap) as t:
-                t.extractall(root, filter="tar") if hasattr(tarfile, "data_filter") else t.extractall(root)
+        hosts = real_hosts(tmp)
+        tap.ok(len(hosts) == 5, "the five real snapshots are in tests/data/hosts-real", hosts)
+        for name, root in hosts:
             first = round_trips(tap, tmp, name, root, ["--kernel-release", REL])
             if first is not None:
                 devices = os.listdir(os.path.join(root, "sys", "bus", "pci", "devices"))

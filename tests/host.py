@@ -14,7 +14,7 @@ import tempfile
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "hosts"))
-from hptest import DATA, SRCDIR, Tap, run  # noqa: E402
+from hptest import DATA, SRCDIR, Tap, hostdev_domain, run  # noqa: E402
 import mkhost  # noqa: E402
 
 HOSTS = os.path.join(SRCDIR, "tests", "hosts")
@@ -22,14 +22,7 @@ NOLV = ["--no-libvirt-schemas"]
 
 
 def domain(addrs, managed="yes"):
-    devs = ""
-    for a in addrs:
-        d, b, rest = a.split(":")
-        s, f = rest.split(".")
-        devs += (f"    <hostdev mode='subsystem' type='pci' managed='{managed}'>\n"
-                 f"      <source><address domain='0x{d}' bus='0x{b}' slot='0x{s}' function='0x{f}'/></source>\n"
-                 "    </hostdev>\n")
-    return f"<domain type='kvm'>\n  <name>t</name>\n  <devices>\n{devs}  </devices>\n</domain>\n"
+    return hostdev_domain(addrs, managed)
 
 
 def validate(args, xml, env=None):

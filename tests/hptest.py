@@ -1,9 +1,11 @@
 # SPDX-License-Identifier: LGPL-2.1-or-later
 """Small TAP helpers for the tests that run the real binary."""
+import glob
 import os
 import shlex
 import subprocess
 import sys
+import tarfile
 
 BIN = os.environ.get("HP_BIN", "")
 SRCDIR = os.environ.get("HP_SRCDIR", os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
@@ -64,3 +66,32 @@ def require_libvirt(tap, what):
            "tools/hp-dev test does it), or point -Dlibvirt_schemadir= at them")
     tap.done()
     return False
+
+
+def hostdev_domain(addrs, managed="yes", name="t"):
+    """A domain that declares each PCI address (DDDD:BB:SS.F) as a managed hostdev."""
+    devs = ""
+    for a in addrs:
+        d, b, rest = a.split(":")
+        s, f = rest.split(".")
+        devs += (f"    <hostdev mode='subsystem' type='pci' managed='{managed}'>\n"
+                 f"      <source><address domain='0x{d}' bus='0x{b}' slot='0x{s}' function='0x{f}'/></source>\n"
+                 "    </hostdev>\n")
+    return f"<domain type='kvm'>\n  <name>{name}</name>\n  <devices>\n{devs}  </devices>\n</domain>\n"
+
+
+def real_hosts(tmp):
+    """The real hosts' trees (tests/data/hosts-real/*.tar.gz), each extracted
+    into its own directory under @tmp: a list of (name, root)."""
+    hosts = []
+    for tar in sorted(glob.glob(os.path.join(DATA, "hosts-real", "*.tar.gz"))):
+        name = os.path.basename(tar)[:-7]
+        root = os.path.join(tmp, name)
+        os.makedirs(root)
+        with tarfile.open(tar) as t:
+            if hasattr(tarfile, "data_filter"):
+                t.extractall(root, filter="tar")
+            else:
+                t.extractall(root)
+        hosts.append((name, root))
+    return hosts

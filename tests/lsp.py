@@ -132,6 +132,20 @@ def apply_edits(text, edits):
     return text
 
 
+def open_with_host(uri, text, host):
+    """A server whose "host" option is @host, with @text open: it and the findings."""
+    c = Client(["--no-libvirt-schemas"])
+    init(c, None, {"host": host})
+    c.notify("textDocument/didOpen", {"textDocument": {"uri": uri, "languageId": "xml", "version": 1, "text": text}})
+    return c, c.diagnostics(uri, 1)
+
+
+def shutdown(c):
+    c.request("shutdown")
+    c.notify("exit", None)
+    return c.close()
+
+
 def codes(diags):
     return sorted(d["code"] for d in diags or [])
 
@@ -286,11 +300,7 @@ def main():
         p = subprocess.run([BIN, "capture", "--root", host, "--kernel-release", "6.12.0-hp", "-o", snap],
                            capture_output=True, text=True)
         tap.ok(p.returncode == 0, "capture of the fake host for the snapshot case", p.stderr)
-        c = Client(["--no-libvirt-schemas"])
-        init(c, None, {"host": snap})
-        c.notify("textDocument/didOpen", {"textDocument": {"uri": uri, "languageId": "xml", "version": 1,
-                                                           "text": text}})
-        d = c.diagnostics(uri, 1)
+        c, d = open_with_host(uri, text, snap)
         mf = [x for x in d or [] if x["code"] == "multifunction-incomplete"]
         tap.ok(codes(d) == ["multifunction-incomplete"] and "0001:09:00.2" in mf[0]["message"],
                "host: a snapshot file: the host finding, and no modules-alias-missing (its own release)",
@@ -300,23 +310,15 @@ def main():
         value = ((r or {}).get("result") or {}).get("contents", {}).get("value", "")
         tap.ok("0001:09:00.0" in value and "tg3" in value and "IOMMU group: 17" in value,
                "hover reads the device from the snapshot", r)
-        c.request("shutdown")
-        c.notify("exit", None)
-        tap.ok(c.close() == 0, "the snapshot server shuts down cleanly")
+        tap.ok(shutdown(c) == 0, "the snapshot server shuts down cleanly")
         garbled = os.path.join(tmp, "garbled.snapshot")
         with open(garbled, "wb") as f:
             f.write(b"hostdev-preflight-snapshot 1\ndir sys\nfile sys/x a\nfile sys/x b\n")
-        c = Client(["--no-libvirt-schemas"])
-        init(c, None, {"host": garbled})
-        c.notify("textDocument/didOpen", {"textDocument": {"uri": uri, "languageId": "xml", "version": 1,
-                                                           "text": text}})
-        d = c.diagnostics(uri, 1)
+        c, d = open_with_host(uri, text, garbled)
         skipped = [x for x in d or [] if x["code"] == "host-checks-skipped"]
         tap.ok(len(skipped) == 1 and garbled + ":4:" in skipped[0]["message"],
                "a garbled snapshot: the host checks are skipped, saying the file and line", d)
-        c.request("shutdown")
-        c.notify("exit", None)
-        tap.ok(c.close() == 0, "the server with a garbled snapshot shuts down cleanly")
+        tap.ok(shutdown(c) == 0, "the server with a garbled snapshot shuts down cleanly")
 
         # the client goes away: the server ends
         c = Client(["--no-host"])

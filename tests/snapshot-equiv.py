@@ -22,12 +22,11 @@ import json
 import os
 import re
 import sys
-import tarfile
 import tempfile
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "hosts"))
-from hptest import SRCDIR, Tap, run  # noqa: E402
+from hptest import SRCDIR, Tap, hostdev_domain, real_hosts, run  # noqa: E402
 import mkhost  # noqa: E402
 
 TESTS = os.path.join(SRCDIR, "tests")
@@ -37,14 +36,7 @@ ENV = {"HOSTDEV_PREFLIGHT_PCI_IDS": os.path.join(TESTS, "hosts", "pci.ids")}
 
 
 def generated_domain(devices):
-    devs = ""
-    for bdf in devices:
-        d, b, rest = bdf.split(":")
-        s, f = rest.split(".")
-        devs += (f"    <hostdev mode='subsystem' type='pci' managed='yes'>\n"
-                 f"      <source><address domain='0x{d}' bus='0x{b}' slot='0x{s}' function='0x{f}'/></source>\n"
-                 "    </hostdev>\n")
-    return f"<domain type='kvm'>\n  <name>every-device</name>\n  <devices>\n{devs}  </devices>\n</domain>\n"
+    return hostdev_domain(devices, name="every-device")
 
 
 def normalize(text, root, snap):
@@ -143,18 +135,10 @@ def fake_hosts(tap, matrix, tmp):
             compare(tap, matrix, name, dname, dom, root, ["--kernel-release", REL], snap)
 
 
-def real_hosts(tap, matrix, tmp):
-    tars = sorted(glob.glob(os.path.join(TESTS, "data", "hosts-real", "*.tar.gz")))
-    tap.ok(len(tars) == 5, "the five real snapshots are in tests/data/hosts-real", tars)
-    for tar in tars:
-        name = os.path.basename(tar)[:-7]
-        root = os.path.join(tmp, name)
-        os.makedirs(root)
-        with tarfile.open(tar) as t:
-            if hasattr(tarfile, "data_filter"):
-                t.extractall(root, filter="tar")
-            else:
-                t.extractall(root)
+def real_machines(tap, matrix, tmp):
+    hosts = real_hosts(tmp)
+    tap.ok(len(hosts) == 5, "the five real snapshots are in tests/data/hosts-real", hosts)
+    for name, root in hosts:
         snap = os.path.join(tmp, name + ".snapshot")
         if not capture(tap, name, root, ["--kernel-release", REL], snap):
             continue
@@ -240,7 +224,7 @@ def main():
     matrix = []
     with tempfile.TemporaryDirectory() as tmp:
         fake_hosts(tap, matrix, tmp)
-        real_hosts(tap, matrix, tmp)
+        real_machines(tap, matrix, tmp)
         this_machine(tap, matrix, tmp)
         hostile(tap, tmp)
         release(tap, tmp)
