@@ -110,11 +110,11 @@ hp_safety_in_use(HpSafety *s, const HpHostdev *hd, const HpPciDevice *dev, const
 		HpDiag *d;
 		if (t == dev && hd->assigned)
 			d = hp_diag_list_add(s->diags, HP_RULE_HOST_DEVICE_IN_USE, &hd->span, &t->addr,
-					     "%s %s: the host uses it, and loses it when the domain starts; %s",
+					     "%s %s, and the host loses it when the domain starts; %s",
 					     desc, use->what, use->fix);
 		else if (t == dev)
 			d = hp_diag_list_add(s->diags, HP_RULE_HOST_DEVICE_IN_USE, &hd->span, &t->addr,
-					     "%s %s: assigned='no' keeps it from the guest, but it is still detached from the host when the domain starts; %s",
+					     "%s %s; assigned='no' keeps it from the guest, but not on the host: it is detached all the same when the domain starts; %s",
 					     desc, use->what, use->fix);
 		else
 			d = hp_diag_list_add(s->diags, HP_RULE_HOST_DEVICE_IN_USE, &hd->span, &t->addr,

@@ -473,14 +473,13 @@ hp_host_usage_of(HpHostUsage *u, const HpPciDevice *dev)
 			continue;
 		what = g_strdup_printf("carries the host's default route (interface %s)", name);
 		g_ptr_array_add(uses, hp_use_new(FALSE, what,
-						  "move the default route to another interface first, or the host loses its network when the domain starts"));
+						  "move the default route to another interface first, or give the guest another NIC"));
 	}
 	vga = hp_host_read_line(u->host, vga_rel, NULL);
 	if (g_strcmp0(vga, "1") == 0 && (dev->driver != NULL || dev->driver_unknown)) {
-		g_autofree gchar *what = g_strdup_printf("is the boot VGA device (boot_vga 1), the host's console, bound to %s",
-							 dev->driver != NULL ? dev->driver : "a driver");
+		const gchar *what = "is the boot VGA device (boot_vga 1) with its driver bound: the host's console";
 		g_ptr_array_add(uses, hp_use_new(FALSE, what,
-						  "the host loses its console when the domain starts: make sure it can be reached another way (SSH, a serial console), or give the guest another GPU"));
+						  "make sure the host can be reached another way first (SSH, a serial console), or give the guest another GPU"));
 	}
 	return uses;
 }
