@@ -25,6 +25,75 @@ def domain(addrs, managed="yes"):
     return hostdev_domain(addrs, managed)
 
 
+def domain_of(devs):
+    """A domain from DEV[/interface][/unassigned] words."""
+    out = ""
+    for w in devs:
+        a, *flags = w.split("/")
+        d, b, rest = a.split(":")
+        s, f = rest.split(".")
+        addr = f"<address type='pci' domain='0x{d}' bus='0x{b}' slot='0x{s}' function='0x{f}'/>"
+        if "interface" in flags:
+            out += f"    <interface type='hostdev' managed='yes'>\n      <source>{addr}</source>\n    </interface>\n"
+        else:
+            assigned = " assigned='no'" if "unassigned" in flags else ""
+            plain = addr.replace("type='pci' ", "")
+            out += (f"    <hostdev mode='subsystem' type='pci' managed='yes'{assigned}>\n"
+                    f"      <source>{plain}</source>\n    </hostdev>\n")
+    return f"<domain type='kvm'>\n  <name>t</name>\n  <devices>\n{out}  </devices>\n</domain>\n"
+
+
+# The host-safety rules on tests/hosts/safety.host and sriov.host: the
+# devices declared, then every finding expected (rule@device:severity),
+# modules-alias findings aside. Each rule trips and passes.
+SAFETY = [
+    ("safety", ["0000:00:1c.0"], ["host-device-not-endpoint@0000:00:1c.0:error", "host-device-in-use@0000:00:1c.0:error"],
+     "a root port: not an endpoint, and the disk behind it holds /"),
+    ("safety", ["0000:01:00.0"], ["host-device-in-use@0000:01:00.0:error"],
+     "an NVMe disk whose partition is an LVM PV under / (mountinfo major:minor, through slaves)"),
+    ("safety", ["0000:00:17.0"], ["host-device-in-use@0000:00:17.0:error"], "a SATA disk with active swap"),
+    ("safety", ["0000:00:18.0"], [], "a SATA controller whose disk nothing uses"),
+    ("safety", ["0000:02:00.0"], ["host-device-in-use@0000:02:00.0:warning"], "the NIC of the default route"),
+    ("safety", ["0000:03:00.0"], [], "a NIC without the default route"),
+    ("safety", ["0000:00:02.0"], ["host-device-in-use@0000:00:02.0:warning"], "the boot VGA device, bound"),
+    ("safety", ["0000:04:00.0"], [], "a GPU that is not the boot VGA"),
+    ("safety", ["0000:05:00.0"], ["iommu-group-not-viable@0000:06:00.0:error", "host-device-in-use@0000:06:00.0:error"],
+     "a group member detached with the device holds /data"),
+    ("safety", ["0000:0c:00.0", "0000:0c:00.1/unassigned"], ["host-device-in-use@0000:0c:00.1:error"],
+     "an unassigned function is detached too"),
+    ("safety", ["0000:07:00.0"], ["device-reset-unavailable@0000:07:00.0:warning"], "reset_method empty"),
+    ("safety", ["0000:09:00.0"], [], "reset_method 'bus'"),
+    ("safety", ["0000:00:05.0"], ["device-reset-unavailable@0000:00:05.0:warning"],
+     "no reset_method, no capabilities, on the root bus"),
+    ("safety", ["0000:00:06.0"], [], "no reset_method, a PM reset"),
+    ("safety", ["0000:00:07.0"], ["device-reset-unavailable@0000:00:07.0:warning"], "PM with No_Soft_Reset, root bus"),
+    ("safety", ["0000:00:08.0"], [], "no reset_method, an Advanced Features FLR"),
+    ("safety", ["0000:08:01.0"], ["device-reset-unavailable@0000:08:01.0:warning"],
+     "behind a bridge, but its bus holds a device that stays with the host"),
+    ("safety", ["0000:08:01.0", "0000:08:02.0"], [], "behind a bridge, its bus all declared: a bus reset"),
+    ("safety", ["0000:0a:00.0"], ["multifunction-partial@0000:0a:00.1:warning"],
+     "an undeclared function alone in its group: partial, a warning"),
+    ("safety", ["0000:0b:00.0"], ["multifunction-incomplete@0000:0b:00.1:error"],
+     "an undeclared function in the declared one's group: incomplete, an error"),
+    ("sriov", ["0000:03:00.2/interface"], [], "<interface type='hostdev'> on a VF"),
+    ("sriov", ["0000:03:00.0/interface", "0000:03:00.1"], ["interface-hostdev-not-vf@0000:03:00.0:error"],
+     "<interface type='hostdev'> on the PF"),
+    ("sriov", ["0000:03:00.0", "0000:03:00.1"],
+     ["host-device-in-use@0000:03:00.0:warning"], "a PF with its VFs enabled: vfio-pci would refuse it"),
+]
+
+
+# Per real snapshot: the controller of its mounted disk (read from its
+# sys/block links and proc/self/mounts by hand), and a device without one
+# (the snapshot that has no proc/self/mounts is left out).
+SNAPSHOT_DISKS = {
+    "linux-amd64-415ee03b8c4d1c4f07ae2e9d8b3d3d6d": ("0000:04:00.0", "0000:00:02.0"),  # nvme0n1p2 /boot
+    "linux-amd64-8581cf3a529e5d8b97ea876eade2f60d": ("0000:03:00.0", "0000:00:1f.2"),  # sda2 /boot; 1f.2 holds sr0 only
+    "linux-amd64-accel-nvidia": ("0000:02:00.0", "0000:00:01.0"),  # sda15 /boot/efi
+    "linux-amd64-accel": ("0000:04:00.0", "0000:00:1f.2"),  # vda2 /boot; 1f.2 holds sr0 only
+}
+
+
 def validate(args, xml, env=None):
     rc, out, err = run(["validate", "--format", "json"] + NOLV + args + ["-"], stdin=xml.encode(), env=env)
     try:
@@ -88,6 +157,25 @@ def main():
         rc, diags, out, err = validate(["--root", shared, "--kernel-release", "6.12.0-hp"], domain(["0000:01:00.0", "0000:01:00.1"]))
         tap.ok(rc == 1 and [(d["rule"], d.get("device")) for d in diags or []] == [("iommu-group-not-viable", "0000:02:00.0")],
                "iommu-group-not-viable names the offending member", out)
+
+        # --- the host-safety rules
+        built = {"bcm5719": bcm}
+        for host, devs, want, what in SAFETY:
+            if host not in built:
+                built[host] = os.path.join(tmp, host)
+                mkhost.build(os.path.join(HOSTS, host + ".host"), built[host])
+            rc, diags, out, err = validate(["--root", built[host], "--kernel-release", "6.12.0-hp"], domain_of(devs))
+            got = sorted(f"{d['rule']}@{d.get('device')}:{d['severity']}" for d in diags or []
+                         if d["rule"] != "modules-alias-missing")
+            errors = any(w.endswith(":error") for w in want)
+            tap.ok(got == sorted(want) and rc == (1 if errors else 0), f"{host}: {what}", out + err)
+        rc, diags, out, err = validate(["--root", built["safety"], "--kernel-release", "6.12.0-hp"], domain_of(["0000:05:00.0"]))
+        msg = [d["message"] for d in diags or [] if d["rule"] == "host-device-in-use"]
+        tap.ok(msg and "0000:06:00.0" in msg[0] and "0000:05:00.0" in msg[0] and "/dev/sdc1 mounted on /data" in msg[0],
+               "a member detached with the device: the message names both and the mount", out)
+        rc, diags, out, err = validate(["--root", built["safety"], "--kernel-release", "6.12.0-hp"], domain_of(["0000:01:00.0"]))
+        tap.ok("/dev/mapper/vg-root mounted on /" in out and "/dev/nvme0n1p1 mounted on /boot/efi" in out,
+               "host-device-in-use names what is mounted where", out)
 
         # --- hostile host trees: a finding each, nothing read outside the root
         hostile = os.path.join(tmp, "hostile")
@@ -155,6 +243,16 @@ def main():
             tap.ok(rc in (0, 1) and err == "" and diags is not None and not found,
                    f"snapshot {name}: {len(devs)} devices checked, {len(diags or [])} findings, no crash",
                    out[:3000] + err)
+            # its boot disk's controller is in use; a device without a disk is not
+            boot, other = SNAPSHOT_DISKS.get(name, (None, None))
+            if boot is None:
+                continue
+            for dev, used in ((boot, True), (other, False)):
+                rc, diags, out, err = validate(["--root", root, "--kernel-release", "none"], domain([dev]))
+                inuse = [d for d in diags or [] if d["rule"] == "host-device-in-use" and d["severity"] == "error"]
+                tap.ok(bool(inuse) == used and all(d.get("device") == dev for d in inuse),
+                       f"snapshot {name}: {dev} {'holds mounted filesystems' if used else 'holds nothing mounted'}",
+                       out)
     tap.done()
 
 

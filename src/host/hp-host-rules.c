@@ -6,6 +6,7 @@
 
 #include "hp-diag.h"
 #include "hp-error.h"
+#include "hp-host-safety.h"
 
 /* The rules that check a domain against the host it will run on. */
 
@@ -19,6 +20,8 @@ typedef struct {
 	GHashTable *missing;     /* address keys reported as multifunction-incomplete */
 	GHashTable *touched;     /* address keys of the devices a rule read */
 	GPtrArray *malformed;    /* HpMalformed: devices with garbled files, in the order read */
+	GHashTable *groups;      /* the IOMMU groups of the declared devices */
+	gboolean groups_unknown; /* a declared device's group cannot be had */
 	gboolean wants_modalias;
 } HpHostCheck;
 
@@ -199,6 +202,13 @@ hp_check_slot(HpHostCheck *hc, const HpHostdev *hd)
 		if (hp_declared(hc, &sib->addr) != NULL)
 			continue;
 		desc = hp_host_view_describe(hc->view, sib);
+		if (sib->iommu_group >= 0 && !hc->groups_unknown &&
+		    !g_hash_table_contains(hc->groups, GINT_TO_POINTER(sib->iommu_group))) {
+			hp_diag_list_add(hc->diags, HP_RULE_MULTIFUNCTION_PARTIAL, &hd->span, &sib->addr,
+					 "host device %04x:%02x:%02x is multifunction and its function %s is not declared; the IOMMU isolates it in group %d, which no declared function is in, so it stays with the host; declare %s with assigned='no' to say so, or assign it",
+					 sib->addr.domain, sib->addr.bus, sib->addr.slot, desc, sib->iommu_group, sib->bdf);
+			continue;
+		}
 		g_hash_table_add(hc->missing, g_memdup2(&(gint64){(gint64)hp_pci_address_key(&sib->addr)}, sizeof(gint64)));
 		if (known)
 			hp_diag_list_add(hc->diags, HP_RULE_MULTIFUNCTION_INCOMPLETE, &hd->span, &sib->addr,
@@ -397,6 +407,15 @@ hp_host_rules_check(HpHostView *view, const HpDocument *hdoc, const HpDomain *do
 		if (!g_hash_table_contains(hc.slot_first, &g_array_index(keys, gint64, 2 * i + 1)))
 			g_hash_table_insert(hc.slot_first, &g_array_index(keys, gint64, 2 * i + 1), (gpointer)hd);
 	}
+	hc.groups = g_hash_table_new(g_direct_hash, g_direct_equal);
+	for (guint i = 0; i < domain->hostdevs->len; i++) {
+		const HpHostdev *hd = g_ptr_array_index(domain->hostdevs, i);
+		const HpPciDevice *dev = hd->source_valid && hd->source_node != NULL ? hp_host_view_device(view, &hd->source, NULL) : NULL;
+		if (dev != NULL && dev->iommu_group >= 0)
+			g_hash_table_add(hc.groups, GINT_TO_POINTER(dev->iommu_group));
+		else if (dev != NULL)
+			hc.groups_unknown = TRUE;
+	}
 	for (guint i = 0; i < domain->hostdevs->len; i++) {
 		const HpHostdev *hd = g_ptr_array_index(domain->hostdevs, i);
 		if (!hd->source_valid || hd->source_node == NULL)
@@ -411,6 +430,7 @@ hp_host_rules_check(HpHostView *view, const HpDocument *hdoc, const HpDomain *do
 		if (hd->source_valid && hd->source_node != NULL)
 			hp_check_group(&hc, hd, groups_done);
 	}
+	hp_host_safety_check(view, domain, hc.declared, diags);
 	hp_report_malformed_devices(&hc);
 	if (hc.wants_modalias && first != NULL)
 		hp_report_modalias(&hc, first);
@@ -420,6 +440,7 @@ hp_host_rules_check(HpHostView *view, const HpDocument *hdoc, const HpDomain *do
 	g_hash_table_unref(hc.slot_first);
 	g_hash_table_unref(hc.missing);
 	g_hash_table_unref(hc.touched);
+	g_hash_table_unref(hc.groups);
 	g_ptr_array_unref(hc.malformed);
 }
 

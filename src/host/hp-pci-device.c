@@ -199,12 +199,15 @@ hp_pci_device_read(const HpHost *host, const HpPciAddress *addr, GError **error)
 		}
 	}
 
-	/* only the header's byte 0x0e is wanted: the head of config is read */
+	/* the header's byte 0x0e, and the capabilities in the standard space
+	 * (what an unprivileged reader gets is the first 64 bytes) */
 	config_rel = hp_pci_device_rel(addr, "config");
-	if (hp_host_read(host, config_rel, 64, &config, &config_len, &config_error)) {
-		if (config_len > 0x0e)
+	if (hp_host_read(host, config_rel, HP_PCI_CONFIG_HEAD, &config, &config_len, &config_error)) {
+		if (config_len > 0x0e) {
 			dev->header_type = (guint8)config[0x0e];
-		else
+			dev->config_len = config_len;
+			dev->config = (guint8 *)g_steal_pointer(&config);
+		} else
 			hp_pci_device_problem(dev, "config", TRUE,
 					      "%s is %" G_GSIZE_FORMAT " bytes, too short for its header", config_rel,
 					      config_len);
@@ -231,6 +234,7 @@ hp_pci_device_free(HpPciDevice *dev)
 		return;
 	g_free(dev->modalias);
 	g_free(dev->driver);
+	g_free(dev->config);
 	if (dev->problems != NULL)
 		g_hash_table_unref(dev->problems);
 	if (dev->malformed != NULL)
@@ -245,6 +249,22 @@ hp_pci_device_is_bridge(const HpPciDevice *dev)
 	if (dev->header_type >= 0 && (dev->header_type & 0x7f) == 1)
 		return TRUE;
 	if (dev->class_known && (dev->class_code >> 8) == 0x0604)
+		return TRUE;
+	return g_strcmp0(dev->driver, "pcieport") == 0;
+}
+
+/* What VFIO cannot take (host-device-not-endpoint): a PCI-to-PCI bridge or
+ * root port (header type 1), a CardBus bridge (header type 2), a device of
+ * the PCI bridge class (0x0604) or the CardBus bridge class (0x0607), or one
+ * the kernel's port driver holds. */
+gboolean
+hp_pci_device_is_not_endpoint(const HpPciDevice *dev)
+{
+	gint type = dev->header_type >= 0 ? dev->header_type & 0x7f : -1;
+
+	if (type == 1 || type == 2)
+		return TRUE;
+	if (dev->class_known && ((dev->class_code >> 8) == 0x0604 || (dev->class_code >> 8) == 0x0607))
 		return TRUE;
 	return g_strcmp0(dev->driver, "pcieport") == 0;
 }

@@ -38,6 +38,8 @@ typedef struct {
 	guint32 class_code;
 	gchar *modalias;      /* NULL when missing or garbled */
 	gint header_type;     /* config byte 0x0e; -1 when config is missing or short */
+	guint8 *config;       /* the head of config space (HP_PCI_CONFIG_HEAD bytes at most), or NULL */
+	gsize config_len;     /* how much of it could be read: 64 without root, 256 or more with it */
 	gchar *driver;        /* NULL: no driver, or driver_unknown; always a valid kernel name */
 	gboolean driver_unknown;
 	gint iommu_group;     /* -1: none, or iommu_group_unknown */
@@ -50,9 +52,14 @@ typedef struct {
 	GHashTable *malformed; /* attribute -> what is wrong with the file itself (a subset of problems) */
 } HpPciDevice;
 
+/* Config space read: the standard 256 bytes, where the capabilities that say
+ * how a device can be reset (PM, PCI Express, Advanced Features) live. */
+#define HP_PCI_CONFIG_HEAD 256
+
 HpPciDevice *hp_pci_device_read(const HpHost *host, const HpPciAddress *addr, GError **error);
 void hp_pci_device_free(HpPciDevice *dev);
 gboolean hp_pci_device_is_bridge(const HpPciDevice *dev);
+gboolean hp_pci_device_is_not_endpoint(const HpPciDevice *dev);
 gboolean hp_pci_device_multifunction_bit(const HpPciDevice *dev, gboolean *ret_known);
 gchar *hp_pci_device_rel(const HpPciAddress *addr, const gchar *attr);
 

@@ -16,10 +16,31 @@ A description is one directive a line ('#' starts a comment):
   module MOD                   a loaded module with no PCI driver
   device BDF vendor=V device=D [subsystem=SV:SD] [class=C] [driver=NAME]
          [group=N] [header=H] [physfn=BDF] [vfio-dev] [no-config] [parent=BDF]
-         [no-group-dir]
+         [no-group-dir] [caps=LIST] [reset-method=M] [boot-vga]
                                a PCI function; header is config byte 0x0e
                                (0x80: multifunction, 0x01: bridge); no-group-dir:
-                               its group has no sys/kernel/iommu_groups/N
+                               its group has no sys/kernel/iommu_groups/N.
+                               config is the 64 bytes a non-root reader gets, its
+                               capability list starting past them; caps= gives
+                               256 bytes with the capabilities listed: none, or
+                               of pm (PM, soft reset), pm-nsr (PM, No_Soft_Reset),
+                               exp (PCI Express, no FLR), exp-flr, af-flr;
+                               reset-method= writes reset_method ('' for empty,
+                               ',' between methods); boot-vga writes boot_vga 1
+  block NAME dev=MAJ:MIN [device=BDF] [slaves=A,B] [dm-name=N]
+                               a disk: below the PCI device (DEV/block/NAME) or
+                               in sys/devices/virtual/block, sys/block/NAME,
+                               slaves/ and the slaves' holders/ links
+  partition NAME disk=DISK dev=MAJ:MIN
+                               a partition of a disk declared before
+  mount SOURCE MOUNTPOINT [dev=MAJ:MIN]
+                               a line of proc/self/mountinfo and proc/self/mounts
+  no-mountinfo                 no proc/self/mountinfo (proc/self/mounts only)
+  swap SOURCE                  a line of proc/swaps
+  net NAME device=BDF [sub=DIR]
+                               a network interface below the device
+                               (DEV/[DIR/]net/NAME) and sys/class/net/NAME
+  route IFACE [v6]             a default route on IFACE (proc/net/route or ipv6_route)
   file PATH CONTENT            a raw file (CONTENT may use \\n, \\x00 escapes)
   sparse PATH SIZE             a file of SIZE bytes (K/M suffixes), all holes: a
                                file over a size limit, made in no time
@@ -65,6 +86,85 @@ def write(path, data):
         f.write(data if isinstance(data, bytes) else data.encode())
 
 
+CAPS = {  # id, then the bytes after the id and next pointer (from offset 2)
+    "pm": (0x01, bytes([0x03, 0x00, 0x00, 0x00])),          # PMC; PMCSR 0: soft reset
+    "pm-nsr": (0x01, bytes([0x03, 0x00, 0x08, 0x00])),      # PMCSR No_Soft_Reset
+    "exp": (0x10, bytes([0x02, 0x00]) + struct.pack("<I", 0)),
+    "exp-flr": (0x10, bytes([0x02, 0x00]) + struct.pack("<I", 1 << 28)),  # DevCap FLR
+    "af-flr": (0x13, bytes([0x06, 0x03, 0x00, 0x00])),      # AF length 6; TP and FLR
+}
+
+
+def config_space(vendor, device, sv, sd, cls, header, caps):
+    """The head of config space: 64 bytes with the capability list past
+    them (what a reader that is not root gets), or with caps= all 256."""
+    cfg = bytearray(64 if caps is None else 256)
+    struct.pack_into("<HH", cfg, 0, vendor, device)
+    cfg[9], cfg[10], cfg[11] = cls & 0xff, (cls >> 8) & 0xff, cls >> 16
+    cfg[0x0e] = header
+    struct.pack_into("<HH", cfg, 0x2c, sv, sd)
+    names = [] if caps in (None, "none") else caps.split(",")
+    if caps is None or names:
+        cfg[0x06] |= 0x10  # status: capabilities list
+        cfg[0x34] = 0x40
+    pos = 0x40
+    for i, name in enumerate(names):
+        cap_id, body = CAPS[name]
+        nxt = pos + 0x10 if i + 1 < len(names) else 0
+        cfg[pos], cfg[pos + 1] = cap_id, nxt
+        cfg[pos + 2:pos + 2 + len(body)] = body
+        pos += 0x10
+    return bytes(cfg)
+
+
+def build_usage(out, paths, blocks, mounts, mountinfo, swaps, nets, routes):
+    """Block devices, mounts, swaps, network interfaces and routes."""
+    sys_ = os.path.join(out, "sys")
+    where = {}
+    for cmd, name, kv in blocks:
+        if cmd == "partition":
+            d = os.path.join(where[kv["disk"]], name)
+            write(os.path.join(d, "partition"), "1\n")
+        else:
+            parent = os.path.join(paths[kv["device"].lower()], "block") if "device" in kv else \
+                os.path.join(sys_, "devices", "virtual", "block")
+            d = os.path.join(parent, name)
+            rel_link(os.path.join(sys_, "block", name), d)
+            if "dm-name" in kv:
+                write(os.path.join(d, "dm", "name"), kv["dm-name"] + "\n")
+            os.makedirs(os.path.join(d, "slaves"), exist_ok=True)
+            os.makedirs(os.path.join(d, "holders"), exist_ok=True)
+            for slave in filter(None, kv.get("slaves", "").split(",")):
+                rel_link(os.path.join(d, "slaves", slave), where[slave])
+                rel_link(os.path.join(where[slave], "holders", name), d)
+        where[name] = d
+        write(os.path.join(d, "dev"), kv["dev"] + "\n")
+    if mounts:
+        info = "".join(f"{20 + i} 1 {dev} / {mp} rw - ext4 {src} rw\n" for i, (src, mp, dev) in enumerate(mounts))
+        if mountinfo:
+            write(os.path.join(out, "proc", "self", "mountinfo"), info)
+        write(os.path.join(out, "proc", "self", "mounts"),
+              "".join(f"{src} {mp} ext4 rw 0 0\n" for src, mp, _ in mounts))
+    if swaps:
+        write(os.path.join(out, "proc", "swaps"), "Filename\t\t\t\tType\t\tSize\t\tUsed\t\tPriority\n" +
+              "".join(f"{s}                               partition\t1048572\t\t0\t\t-2\n" for s in swaps))
+    for name, kv in nets:
+        d = os.path.join(paths[kv["device"].lower()], kv.get("sub", ""), "net", name)
+        write(os.path.join(d, "ifindex"), "2\n")
+        rel_link(os.path.join(sys_, "class", "net", name), d)
+    v4 = [r for r, v6 in routes if not v6]
+    v6 = [r for r, v6 in routes if v6]
+    if routes:
+        write(os.path.join(out, "proc", "net", "route"),
+              "Iface\tDestination\tGateway \tFlags\tRefCnt\tUse\tMetric\tMask\t\tMTU\tWindow\tIRTT\n" +
+              "".join(f"{r}\t00000000\t0102A8C0\t0003\t0\t0\t100\t00000000\t0\t0\t0\n" for r in v4))
+        write(os.path.join(out, "proc", "net", "ipv6_route"),
+              "00000000000000000000000000000000 00 00000000000000000000000000000000 00 "
+              "00000000000000000000000000000000 ffffffff 00000001 00000000 00200200       lo\n" +
+              "".join(f"00000000000000000000000000000000 00 00000000000000000000000000000000 00 "
+                      f"fe800000000000000000000000000001 00000400 00000001 00000000 00000003 {r:>8}\n" for r in v6))
+
+
 def build(desc_path, out):
     base = os.path.dirname(os.path.abspath(desc_path))
     release = "6.12.0-hp"
@@ -72,6 +172,8 @@ def build(desc_path, out):
     modules_alias = True
     group_dirs = True
     drivers, modules, devices, files, links, specials = {}, [], [], [], [], []
+    blocks, mounts, swaps, nets, routes = [], [], [], [], []
+    mountinfo = True
     for raw in open(desc_path):
         line = raw.split("#", 1)[0].strip() if not raw.lstrip().startswith(("file ", "link ")) else raw.strip()
         if not line:
@@ -104,6 +206,21 @@ def build(desc_path, out):
             files.append((args[0], args[1].encode().decode("unicode_escape").encode("latin-1")))
         elif cmd == "link":
             links.append((args[0], args[1]))
+        elif cmd in ("block", "partition"):
+            kv, _ = parse_kv(args[1:])
+            blocks.append((cmd, args[0], kv))
+        elif cmd == "mount":
+            kv, _ = parse_kv(args[2:])
+            mounts.append((args[0], args[1], kv.get("dev", "0:0")))
+        elif cmd == "no-mountinfo":
+            mountinfo = False
+        elif cmd == "swap":
+            swaps.append(args[0])
+        elif cmd == "net":
+            kv, _ = parse_kv(args[1:])
+            nets.append((args[0], kv))
+        elif cmd == "route":
+            routes.append((args[0], "v6" in args[1:]))
         elif cmd in ("sparse", "fifo"):
             specials.append((cmd, args))
         else:
@@ -153,12 +270,12 @@ def build(desc_path, out):
         write(os.path.join(d, "modalias"),
               f"pci:v{vendor:08X}d{device:08X}sv{sv:08X}sd{sd:08X}bc{cls >> 16:02X}sc{(cls >> 8) & 0xff:02X}i{cls & 0xff:02X}\n")
         if "no-config" not in flags:
-            cfg = bytearray(64)
-            struct.pack_into("<HH", cfg, 0, vendor, device)
-            cfg[9], cfg[10], cfg[11] = cls & 0xff, (cls >> 8) & 0xff, cls >> 16
-            cfg[0x0e] = header
-            struct.pack_into("<HH", cfg, 0x2c, sv, sd)
-            write(os.path.join(d, "config"), bytes(cfg))
+            write(os.path.join(d, "config"), config_space(vendor, device, sv, sd, cls, header, kv.get("caps")))
+        if "reset-method" in kv:
+            method = kv["reset-method"].replace(",", " ")
+            write(os.path.join(d, "reset_method"), method + "\n" if method else "\n")
+        if "boot-vga" in flags:
+            write(os.path.join(d, "boot_vga"), "1\n")
         rel_link(os.path.join(sys_, "bus", "pci", "devices", bdf), d)
         if "driver" in kv:
             ddir = os.path.join(sys_, "bus", "pci", "drivers", kv["driver"])
@@ -182,6 +299,7 @@ def build(desc_path, out):
             n = vfs.get(pf, 0)
             rel_link(os.path.join(paths[pf], f"virtfn{n}"), d)
             vfs[pf] = n + 1
+    build_usage(out, paths, blocks, mounts, mountinfo, swaps, nets, routes)
     if not group_dirs and os.path.isdir(os.path.join(sys_, "kernel", "iommu_groups")):
         shutil.rmtree(os.path.join(sys_, "kernel", "iommu_groups"))
     if modules_alias:
