@@ -2,6 +2,7 @@
 # SPDX-License-Identifier: LGPL-2.1-or-later
 """The command line through the real binary: exit codes, formats, writing
 files, and hostile input."""
+import glob
 import json
 import os
 import re
@@ -15,7 +16,9 @@ import tempfile
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from hptest import BIN, SRCDIR, WRAP, Tap, run  # noqa: E402
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "hosts"))
+from hptest import BIN, DATA, SRCDIR, WRAP, Tap, run  # noqa: E402
+import mkhost  # noqa: E402
 
 SLOW = 20 if WRAP else 1  # valgrind runs our binary some 20x slower
 
@@ -255,6 +258,51 @@ def output_files(tap, tmp, seed):
     os.chmod(locked, 0o644)
 
 
+def jobs(tap, tmp, seed):
+    """validate --jobs N: the same output, messages and exit status as one
+    thread, in input order, host rules and unreadable files included."""
+    corpus = sorted(glob.glob(os.path.join(DATA, "corpus", "libvirt-domains", "*.xml")))
+    tap.ok(len(corpus) > 2000, "the corpus is there for --jobs", len(corpus))
+    files = corpus[:: 40 if WRAP else 1]
+    # between them: a file that cannot be read, an invalid one, stdin
+    bad = write(tmp, "jobs-bad.xml", seed.replace("assigned='no'", "assigned='maybe'", 1))
+    files[len(files) // 3:len(files) // 3] = [os.path.join(tmp, "jobs-missing.xml"), bad, "-", SEED]
+    host = os.path.join(tmp, "jobs-bcm5719")
+    mkhost.build(os.path.join(SRCDIR, "tests", "hosts", "bcm5719.host"), host)
+    for label, args in (("no host", ["--no-host"]),
+                        ("--root host", ["--root", host, "--kernel-release", "6.12.0-hp"])):
+        for fmt in ("text", "json"):
+            runs = {}
+            for n in ("1", "4", None):
+                opt = ["--jobs", n] if n else []
+                runs[n] = run(["validate", "--format", fmt] + opt + args + ["--"] + files, stdin=seed.encode(),
+                              timeout=300)
+            one = runs["1"]
+            tap.ok(one[0] == 2 and "jobs-missing.xml" in one[2] and bad in one[1],
+                   f"--jobs 1 ({label}, {fmt}): the missing file is exit 2, the bad one a finding", one[2][:500])
+            for n in ("4", None):
+                rc, out, err = runs[n]
+                tap.ok((rc, out, err) == one,
+                       f"--jobs {n or '(the CPUs)'} ({label}, {fmt}): output, messages and exit status as with 1",
+                       f"rc {rc} vs {one[0]}\n" + "".join(
+                           f"{a!r}\n{b!r}\n" for a, b in zip(out.splitlines() + err.splitlines(),
+                                                          one[1].splitlines() + one[2].splitlines()) if a != b)[:3000])
+    # the findings are in input order (the corpus's file names sorted, as given)
+    rc, out, err = run(["validate", "--no-host", "--format", "json", "--jobs", "3"] + corpus[:200], timeout=300)
+    names = [f["file"] for f in json.loads(out)["files"]]
+    tap.ok(names == corpus[:200], "--jobs 3: the files of the report in input order", names[:5])
+    for bad_n in ("0", "-1", "x", "", "2x", "99999"):
+        rc, out, err = run(["validate", "--no-host", "--jobs=" + bad_n, SEED])
+        tap.ok(rc == 2 and out == "" and "--jobs" in err and "Try 'hostdev-preflight validate --help'" in err,
+               f"--jobs '{bad_n}': a usage error", out + err)
+    rc, out, err = run(["validate", "--help"])
+    tap.ok(rc == 0 and "--jobs" in out, "validate --help lists --jobs", out)
+    rc, out, err = run(["plan", "--help"])
+    tap.ok(rc == 0 and "--jobs" not in out, "plan --help: no --jobs (one file)", out)
+    rc, out, err = run(["plan", "--jobs", "2", SEED])
+    tap.ok(rc == 2 and "--jobs" in err, "plan --jobs: an unknown option", err)
+
+
 def main():
     tap = Tap()
     seed = open(SEED).read()
@@ -371,6 +419,7 @@ def main():
         cli_words(tap, tmp, seed)
         reports(tap, tmp, seed)
         output_files(tap, tmp, seed)
+        jobs(tap, tmp, seed)
 
         # --- hostile input: a diagnostic, no leak, bounded time
         secret = write(tmp, "secret.txt", "TOP-SECRET-CONTENT\n")

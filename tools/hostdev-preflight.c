@@ -5,6 +5,7 @@
  * checker (src/check) and prints; every check lives in the library.
  */
 #include <errno.h>
+#include <pthread.h>
 #include <locale.h>
 #include <stdio.h>
 #include <string.h>
@@ -36,6 +37,7 @@ hp_options_clear(HpOptions *opts)
 	g_free(opts->libvirt_schemas);
 	g_free(opts->format);
 	g_free(opts->output);
+	g_free(opts->jobs);
 }
 
 G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC(HpOptions, hp_options_clear)
@@ -225,6 +227,127 @@ hp_files_check_stdin(const HpVerb *verb, gchar **files, gint *ret_exit)
 	return TRUE;
 }
 
+/*
+ * validate --jobs: the files are checked on several threads sharing one
+ * checker (see its thread contract); each result lands in its file's slot,
+ * and the caller takes the slots in input order as they are filled, so the
+ * output and the order of the messages are those of one thread.
+ */
+typedef struct {
+	HpCheckResult *result; /* NULL with @error: the file cannot be read */
+	GError *error;
+	gboolean done;
+} HpValidateSlot;
+
+typedef struct {
+	HpChecker *checker;
+	gchar **files;
+	guint n_files;
+	HpValidateSlot *slots;
+	gint next; /* atomic: the next file a worker takes */
+	/* pthread, not GMutex, so ThreadSanitizer sees it (as in the checker) */
+	pthread_mutex_t lock;
+	pthread_cond_t filled;
+} HpValidateBatch;
+
+static void
+hp_validate_check_one(HpChecker *checker, const gchar *file, HpValidateSlot *slot)
+{
+	slot->result = hp_checker_check_file(checker, file, hp_display_name(file), &slot->error);
+}
+
+static gpointer
+hp_validate_worker(gpointer data)
+{
+	HpValidateBatch *batch = data;
+
+	for (;;) {
+		guint i = (guint)g_atomic_int_add(&batch->next, 1);
+		HpValidateSlot slot = {NULL, NULL, TRUE};
+
+		if (i >= batch->n_files)
+			return NULL;
+		hp_validate_check_one(batch->checker, batch->files[i], &slot);
+		pthread_mutex_lock(&batch->lock);
+		batch->slots[i] = slot;
+		pthread_cond_broadcast(&batch->filled);
+		pthread_mutex_unlock(&batch->lock);
+	}
+}
+
+/* The number of threads --jobs asks for (default: the CPUs available), or
+ * 0 with a usage error. */
+static guint
+hp_validate_jobs(const HpVerb *verb, const gchar *value, gint *ret_exit)
+{
+	guint64 n = 0;
+
+	if (value == NULL)
+		return (guint)MAX(g_get_num_processors(), 1);
+	if (!g_ascii_string_to_unsigned(value, 10, 1, HP_MAX_JOBS, &n, NULL)) {
+		g_autofree gchar *shown = hp_escape(value);
+		*ret_exit = hp_usage_error(verb, "--jobs '%s': give the number of threads, from 1 to %u", shown,
+					   HP_MAX_JOBS);
+		return 0;
+	}
+	return (guint)n;
+}
+
+/* Adds one file's result to @report, in input order; the message for a
+ * file that cannot be read goes to stderr at the same point as with one
+ * thread. */
+static void
+hp_validate_take(HpReport *report, const gchar *file, HpValidateSlot *slot)
+{
+	g_autoptr(GError) error = g_steal_pointer(&slot->error);
+	g_autoptr(HpCheckResult) result = g_steal_pointer(&slot->result);
+	const gchar *name = hp_display_name(file);
+
+	if (result == NULL) {
+		g_autofree gchar *shown = hp_escape(name);
+		g_autofree gchar *why = hp_escape(error->message);
+		g_printerr("hostdev-preflight: cannot read %s: %s\n", shown, why);
+		hp_report_add_unreadable(report, name, error->message);
+		return;
+	}
+	hp_report_take_file(report, name, g_steal_pointer(&result->diags));
+}
+
+static void
+hp_validate_files(HpChecker *checker, gchar **files, guint jobs, HpReport *report)
+{
+	HpValidateBatch batch = {checker, files, g_strv_length(files), NULL, 0,
+				 PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER};
+	g_autoptr(GPtrArray) threads = g_ptr_array_new();
+
+	jobs = MIN(jobs, batch.n_files);
+	if (jobs <= 1) {
+		for (guint i = 0; i < batch.n_files; i++) {
+			HpValidateSlot slot = {NULL, NULL, TRUE};
+			hp_validate_check_one(checker, files[i], &slot);
+			hp_validate_take(report, files[i], &slot);
+		}
+		return;
+	}
+	batch.slots = g_new0(HpValidateSlot, batch.n_files);
+	for (guint t = 0; t < jobs; t++)
+		g_ptr_array_add(threads, g_thread_new("hp-validate", hp_validate_worker, &batch));
+	for (guint i = 0; i < batch.n_files; i++) {
+		HpValidateSlot slot;
+		pthread_mutex_lock(&batch.lock);
+		while (!batch.slots[i].done)
+			pthread_cond_wait(&batch.filled, &batch.lock);
+		slot = batch.slots[i];
+		pthread_mutex_unlock(&batch.lock);
+		hp_validate_take(report, files[i], &slot);
+	}
+	for (guint t = 0; t < threads->len; t++)
+		g_thread_join(g_ptr_array_index(threads, t));
+	pthread_mutex_destroy(&batch.lock);
+	pthread_cond_destroy(&batch.filled);
+	g_free(batch.slots);
+}
+
 static gint
 hp_cmd_validate(const HpVerb *verb, HpOptions *opts, gchar **files)
 {
@@ -233,9 +356,13 @@ hp_cmd_validate(const HpVerb *verb, HpOptions *opts, gchar **files)
 	g_autofree gchar *text = NULL;
 	HpOutputFormat format = HP_OUTPUT_TEXT;
 	gint exit_code = HP_EXIT_OK;
+	guint jobs;
 
 	if (opts->format != NULL && !hp_output_format_parse(opts->format, &format))
 		return hp_usage_error(verb, "unknown --format '%s': use text, json or sarif", opts->format);
+	jobs = hp_validate_jobs(verb, opts->jobs, &exit_code);
+	if (jobs == 0)
+		return exit_code;
 	if (files[0] == NULL)
 		return hp_usage_error(verb, "no FILE given: name the domain XML files to check, or - for standard input");
 	if (!hp_files_check_stdin(verb, files, &exit_code))
@@ -244,21 +371,7 @@ hp_cmd_validate(const HpVerb *verb, HpOptions *opts, gchar **files)
 	if (checker == NULL)
 		return exit_code;
 
-	for (guint i = 0; files[i] != NULL; i++) {
-		g_autoptr(GError) error = NULL;
-		g_autoptr(HpCheckResult) result = NULL;
-		const gchar *name = hp_display_name(files[i]);
-
-		result = hp_checker_check_file(checker, files[i], name, &error);
-		if (result == NULL) {
-			g_autofree gchar *shown = hp_escape(name);
-			g_autofree gchar *why = hp_escape(error->message);
-			g_printerr("hostdev-preflight: cannot read %s: %s\n", shown, why);
-			hp_report_add_unreadable(report, name, error->message);
-			continue;
-		}
-		hp_report_take_file(report, name, g_steal_pointer(&result->diags));
-	}
+	hp_validate_files(checker, files, jobs, report);
 	text = hp_report_to_string(report, format);
 	exit_code = hp_print_stdout(text);
 	if (exit_code != HP_EXIT_OK || hp_report_count_unreadable(report) > 0)
@@ -454,7 +567,7 @@ static const HpVerb hp_verbs[] = {
     {"plan", "[OPTIONS] FILE", "The drivers each device goes to, and the sysfs writes to prepare and release the host",
      hp_cmd_plan, HP_OPT_ROOT | HP_OPT_SCHEMA | HP_OPT_FORMAT | HP_OPT_WERROR, "Output format: text (default), json or sh", NULL},
     {"validate", "[OPTIONS] FILE...", "Check domains against the grammars, the rules and the host ('-' reads stdin)",
-     hp_cmd_validate, HP_OPT_ROOT | HP_OPT_NO_HOST | HP_OPT_SCHEMA | HP_OPT_FORMAT | HP_OPT_WERROR,
+     hp_cmd_validate, HP_OPT_ROOT | HP_OPT_NO_HOST | HP_OPT_SCHEMA | HP_OPT_FORMAT | HP_OPT_WERROR | HP_OPT_JOBS,
      "Output format: text (default), json or sarif", NULL},
 };
 
@@ -486,6 +599,9 @@ hp_verb_context(const HpVerb *verb, HpOptions *opts)
 	const GOptionEntry diff[] = {
 	    {"diff", 0, 0, G_OPTION_ARG_NONE, &opts->diff, "Write a unified diff of the repairs instead of the document", NULL},
 	    {NULL, 0, 0, 0, NULL, NULL, NULL}};
+	const GOptionEntry jobs[] = {
+	    {"jobs", 0, 0, G_OPTION_ARG_STRING, &opts->jobs, "Check the files on N threads (default: the CPUs available)", "N"},
+	    {NULL, 0, 0, 0, NULL, NULL, NULL}};
 	const GOptionEntry werror[] = {
 	    {"werror", 0, 0, G_OPTION_ARG_NONE, &opts->werror, "Warnings count as errors for the exit status", NULL},
 	    {NULL, 0, 0, 0, NULL, NULL, NULL}};
@@ -505,6 +621,8 @@ hp_verb_context(const HpVerb *verb, HpOptions *opts)
 		g_option_context_add_main_entries(ctx, diff, NULL);
 	if (verb->options & HP_OPT_WERROR)
 		g_option_context_add_main_entries(ctx, werror, NULL);
+	if (verb->options & HP_OPT_JOBS)
+		g_option_context_add_main_entries(ctx, jobs, NULL);
 	/* the exit status, naming --root only where it is an option */
 	description = g_strdup_printf("'--' ends the options (a FILE may begin with '-').\n%s%s", HP_EXIT_HELP,
 				      verb->options & HP_OPT_ROOT ? " A --root that cannot be read is a 2 too." : "");

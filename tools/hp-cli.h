@@ -22,6 +22,7 @@ typedef struct {
 	gchar *output;
 	gboolean in_place;
 	gboolean diff;
+	gchar *jobs; /* --jobs N as given; NULL: the CPUs available */
 } HpOptions;
 
 /* The options a command takes; its --help lists exactly these. */
@@ -33,7 +34,11 @@ enum {
 	HP_OPT_WRITE = 1 << 4,   /* -o, --in-place, --libvirt-compat */
 	HP_OPT_WERROR = 1 << 5,  /* --werror */
 	HP_OPT_DIFF = 1 << 6,    /* --diff */
+	HP_OPT_JOBS = 1 << 7,    /* --jobs */
 };
+
+/* validate --jobs: more threads than this is a typing error */
+#define HP_MAX_JOBS 1024
 
 typedef struct _HpVerb HpVerb;
 typedef gint (*HpVerbFunc)(const HpVerb *verb, HpOptions *opts, gchar **files);
