@@ -22,6 +22,7 @@ typedef struct {
 	gchar *output;
 	gboolean in_place;
 	gboolean diff;
+	gchar *state_dir; /* apply, release, hook: where journals live; NULL the default */
 } HpOptions;
 
 /* The options a command takes; its --help lists exactly these. */
