@@ -449,6 +449,8 @@ static const HpVerb hp_verbs[] = {
      NULL, 0, NULL, hp_cmd_capture},
     {"fix", "[OPTIONS] FILE", "Repair what the rules can repair, and write the domain normalized (or --diff)",
      hp_cmd_fix, HP_OPT_ROOT | HP_OPT_NO_HOST | HP_OPT_SCHEMA | HP_OPT_WRITE | HP_OPT_WERROR | HP_OPT_DIFF, NULL, NULL},
+    {"hook", "qemu NAME OP SUBOP EXTRA", "Run as libvirt's hook: check and prepare a domain's devices at start, give them back at release",
+     NULL, 0, NULL, hp_cmd_hook},
     {"lsp", "[OPTIONS]", "Serve the Language Server Protocol on stdio: findings as you type, quick fixes, hover",
      NULL, 0, NULL, hp_cmd_lsp},
     {"normalize", "[OPTIONS] FILE", "Write the domain in normalized form (to stdout, -o OUT or --in-place)",
