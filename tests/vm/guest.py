@@ -18,6 +18,7 @@ order (README.md in this directory describes them):
   validate NAME [OPTION...] -> EXIT [RULE[@BDF]...]
   plan NAME [target=DRIVER]
   hostile CASE NAME [BDF] [root=FILE.host]
+  hook NAME [refused=RULE]              libvirtd in the guest starts NAME (guest_hook.py)
 
 A line may carry todo=WHY (a hostile line: todo=KEY,... naming which of its
 checks, HOSTILE_TODO below) and fake-todo=WHY (its fake-tree comparison):
@@ -512,6 +513,9 @@ class Scenario:
                     self.do_plan(rest, todo, fake_todo)
                 elif cmd == "hostile":
                     self.do_hostile(rest, todo)
+                elif cmd == "hook":  # libvirt's daemon and our hook (guest_hook.py)
+                    import guest_hook
+                    guest_hook.run(self, rest, todo, sys.modules[__name__])
                 else:
                     self.c.ok(False, f"unknown directive: {line}")
             except Exception as e:  # noqa: BLE001 -- one bad line must not hide the others
