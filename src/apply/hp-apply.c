@@ -361,7 +361,7 @@ hp_refuse_modules(const HpApplyOptions *opts, const HpPlan *plan, HpApplyReport 
 		line = hp_modprobe_prohibited(s->value, opts->modprobe_config, &error);
 		if (line != NULL)
 			hp_report_say(report,
-				      "module %s cannot be loaded: modprobe's configuration says '%s' (administratively prohibited, as libvirt says); remove that line from /etc/modprobe.d or load the module by hand",
+				      "module %s cannot be loaded: modprobe's configuration says '%s' (administratively prohibited, as libvirt says); remove that line from modprobe's configuration (/etc/modprobe.d), or load the module yourself first",
 				      s->value, line);
 		else if (error != NULL && opts->run_modprobe)
 			hp_report_say(report, "module %s: %s", s->value, error->message);

@@ -365,7 +365,12 @@ hp_journal_from_json(const gchar *data, gsize len, const gchar *file, GError **e
 		return NULL;
 	}
 	root = json_parser_get_root(parser);
-	if (root == NULL || !JSON_NODE_HOLDS_OBJECT(root) ||
+	if (root == NULL) {
+		g_set_error(error, HP_ERROR, HP_ERROR_INVALID_DATA,
+			    "journal %s is empty: it was cut; compare it with the devices' state and remove it by hand", shown);
+		return NULL;
+	}
+	if (!JSON_NODE_HOLDS_OBJECT(root) ||
 	    !hp_json_get_string((obj = json_node_get_object(root)), "format", FALSE, &format) ||
 	    g_strcmp0(format, HP_JOURNAL_FORMAT) != 0) {
 		g_set_error(error, HP_ERROR, HP_ERROR_INVALID_DATA, "%s is not a hostdev-preflight journal", shown);
