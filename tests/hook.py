@@ -150,6 +150,17 @@ def main():
         tap.ok(rc == 1 and "[xml-malformed]" in err and out == "",
                "prepare begin: a document the tool refuses (a DTD) refuses the start", err)
 
+        # a host with no PCI sysfs (a container): a domain with PCI host devices cannot start there
+        nopci = Hook(os.path.join(tmp, "nopci"))
+        nopci.config("")
+        nopci.host = os.path.join(tmp, "nopci", "empty")
+        os.makedirs(nopci.host)
+        rc, out, err = nopci("seed", "prepare", "begin", good)
+        tap.ok(rc == 1 and "this host cannot be checked" in err and "sys/bus/pci/devices" in err,
+               "prepare begin on a host with no PCI sysfs: refused, saying why", err)
+        rc, out, err = nopci("plain", "prepare", "begin", plain)
+        tap.ok(rc == 0 and err == "", "... and a domain without PCI host devices still starts there", err)
+
         # every other operation, with the failing domain: never a failure, never stdout
         h.config("")
         for op, subop in OPS:

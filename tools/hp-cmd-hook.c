@@ -211,13 +211,13 @@ hp_hook_on_alarm(int sig)
 }
 
 static void
-hp_hook_arm_watchdog(const HpHook *h, gint exit_code)
+hp_hook_arm_watchdog(const HpHook *h, const gchar *state_dir, gint exit_code)
 {
 	struct sigaction sa = {0};
 
 	g_snprintf(hp_hook_timeout_msg, sizeof(hp_hook_timeout_msg),
 		   "hostdev-preflight: hook %s %s %s: timed out after %u s (timeout= in %s); the journal in %s says what was done\n",
-		   h->shown, h->op, h->subop, h->conf.timeout, h->conf.path, h->conf.state_dir);
+		   h->shown, h->op, h->subop, h->conf.timeout, h->conf.path, state_dir);
 	hp_hook_timeout_exit = exit_code;
 	sa.sa_handler = hp_hook_on_alarm;
 	sigemptyset(&sa.sa_mask);
@@ -277,6 +277,7 @@ hp_hook_checker(const HpHook *h, gboolean unmanaged_prepared)
 	g_autoptr(HpChecker) checker = NULL;
 	g_autoptr(GError) error = NULL;
 	g_autofree gchar *pci_ids = hp_cmd_pci_ids_path();
+	g_autofree gchar *why = NULL;
 	const gchar *root = g_getenv("HOSTDEV_PREFLIGHT_DEFAULT_ROOT");
 	struct utsname u;
 	HpHost *host;
@@ -287,20 +288,23 @@ hp_hook_checker(const HpHook *h, gboolean unmanaged_prepared)
 		return NULL;
 	}
 	host = hp_host_new(root != NULL && root[0] != '\0' ? root : "/", uname(&u) == 0 ? u.release : NULL, &error);
-	if (host == NULL || (hp_host_set_pci_ids(host, pci_ids), !hp_checker_set_host(checker, host, &error))) {
-		g_autofree gchar *why = hp_escape(error->message);
-		hp_hook_log(h, LOG_ERR, "this host cannot be checked: %s", why);
-		return NULL;
+	if (host != NULL) {
+		hp_host_set_pci_ids(host, pci_ids);
+		if (hp_checker_set_host(checker, host, &error)) {
+			hp_checker_set_unmanaged_prepared(checker, unmanaged_prepared);
+			return g_steal_pointer(&checker);
+		}
 	}
-	hp_checker_set_unmanaged_prepared(checker, unmanaged_prepared);
-	return g_steal_pointer(&checker);
+	why = hp_escape(error->message);
+	hp_hook_log(h, LOG_ERR, "this host cannot be checked: %s", why);
+	return NULL;
 }
 
 /*
- * Checks the domain on stdin: the findings go to stderr. Returns the
- * result when the domain has PCI host devices (*@ret_ok: no errors, nor
- * warnings with werror), NULL when it has none or cannot be checked
- * (*@ret_ok says which).
+ * Checks the domain libvirt passed: the findings go to stderr, less the
+ * ignored ones. Returns the result (*@ret_ok: no errors, nor warnings with
+ * werror; the document could be read), or NULL with *@ret_ok TRUE when the
+ * domain has no PCI host device after all.
  */
 static HpCheckResult *
 hp_hook_check(const HpHook *h, GBytes *xml, HpChecker *checker, gboolean *ret_ok)
@@ -488,7 +492,7 @@ hp_cmd_hook(gint argc, gchar **argv)
 		state_dir = g_strdup(h.conf.state_dir);
 
 	if (g_strcmp0(h.op, "prepare") == 0 && g_strcmp0(h.subop, "begin") == 0) {
-		hp_hook_arm_watchdog(&h, HP_EXIT_FINDINGS);
+		hp_hook_arm_watchdog(&h, state_dir, HP_EXIT_FINDINGS);
 		xml = hp_hook_read_stdin();
 		if (!hp_hook_may_have_hostdevs(xml)) {
 			exit_code = HP_EXIT_OK; /* no PCI host device: untouched, before any work */
@@ -501,7 +505,7 @@ hp_cmd_hook(gint argc, gchar **argv)
 			exit_code = hp_hook_prepare(&h, xml, state_dir);
 		}
 	} else if (g_strcmp0(h.op, "release") == 0 && g_strcmp0(h.subop, "end") == 0) {
-		hp_hook_arm_watchdog(&h, HP_EXIT_OK);
+		hp_hook_arm_watchdog(&h, state_dir, HP_EXIT_OK);
 		xml = hp_hook_read_stdin();
 		if (!h.conf_ok) {
 			g_autofree gchar *why = hp_escape(error->message);
@@ -511,13 +515,13 @@ hp_cmd_hook(gint argc, gchar **argv)
 		hp_hook_release(&h, state_dir);
 		exit_code = HP_EXIT_OK; /* libvirt cannot act on a failure here */
 	} else if (g_strcmp0(h.op, "reconnect") == 0) {
-		hp_hook_arm_watchdog(&h, HP_EXIT_OK);
+		hp_hook_arm_watchdog(&h, state_dir, HP_EXIT_OK);
 		xml = hp_hook_read_stdin();
 		exit_code = h.conf_ok && hp_hook_may_have_hostdevs(xml) ? hp_hook_reconnect(&h, xml) : HP_EXIT_OK;
 	} else {
 		/* migrate and restore read stdout as the new document: empty leaves it
 		 * unchanged; start, started, stopped, attach: nothing to do */
-		hp_hook_arm_watchdog(&h, HP_EXIT_OK);
+		hp_hook_arm_watchdog(&h, state_dir, HP_EXIT_OK);
 		xml = hp_hook_read_stdin();
 		exit_code = HP_EXIT_OK;
 	}
