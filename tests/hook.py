@@ -99,6 +99,13 @@ def main():
         plain = ("<domain type='kvm'>\n  <name>plain</name>\n  <memory>1048576</memory>\n"
                  "  <os><type>hvm</type></os>\n  <devices><disk type='file' device='disk'/></devices>\n</domain>\n")
 
+        p = subprocess.run(["shellcheck", "-s", "sh", h.script], capture_output=True, text=True)
+        with open(h.script) as f:
+            body = [l for l in f if l.strip() and not l.startswith("#")]
+        tap.ok(p.returncode == 0 and len(body) == 1 and body[0].startswith("exec ") and '"$@"' in body[0],
+               "the hook script: POSIX sh that shellcheck accepts, one exec of the binary with libvirt's arguments",
+               p.stdout + "".join(body))
+
         # prepare begin
         rc, out, err = h("seed", "prepare", "begin", good)
         tap.ok(rc == 0 and out == "" and "4 PCI host devices checked, no errors" in err
