@@ -389,7 +389,13 @@ INSTALLED = [
     "/usr/share/doc/hostdev-preflight/examples/vm.xml",
     "/usr/share/doc/hostdev-preflight/copyright",
     "/usr/share/doc/hostdev-preflight/changelog.gz",
+    "/etc/libvirt/hooks/qemu.d/hostdev-preflight",
+    "/etc/hostdev-preflight/hook.conf",
 ]
+# the libvirt hook and its settings: the package's only files outside /usr,
+# where libvirt and an operator look for them; conffiles, so an operator's
+# change survives an upgrade
+ETC = ["/etc/libvirt/hooks/qemu.d/hostdev-preflight", "/etc/hostdev-preflight/hook.conf"]
 
 
 def check_package(tap, tmp):
@@ -481,8 +487,14 @@ def check_installed(tap, tmp, top):
     missing = [p for p in INSTALLED
                if not any(q in listed and os.path.isfile(q) for q in (p, p + ".gz"))]
     tap.ok(not missing, "the package installs the binary, man page, completion, data files and docs", missing)
-    outside = [p for p in listed if p and p not in ("/.", "/usr") and not p.startswith("/usr/")]
-    tap.ok(not outside, "everything under /usr", outside)
+    outside = [p for p in listed if p and p not in ("/.", "/usr") and not p.startswith("/usr/")
+               and not any(e == p or e.startswith(p + "/") for e in ETC)]
+    tap.ok(not outside, "everything under /usr but the hook and its settings in /etc", outside)
+    rc, out = sh(["dpkg-query", "-W", "-f=${Conffiles}", "hostdev-preflight"])
+    conffiles = [line.split()[0] for line in out.splitlines() if line.strip()]
+    tap.ok(sorted(conffiles) == sorted(ETC), "the hook and its settings are conffiles", out)
+    st = os.stat(ETC[0])
+    tap.ok(st.st_mode & 0o777 == 0o755 and st.st_uid == 0, "the hook is executable, root's", oct(st.st_mode))
 
     # the man page: found by man, rendered by groff without a warning
     rc, out = sh(["man", "-w", "hostdev-preflight"])
@@ -541,6 +553,16 @@ def check_installed(tap, tmp, top):
            "installed: plan --root: four functions to vfio-pci", out + err)
     rc, out, err = installed("normalize", "--libvirt-compat", "vm.xml")
     tap.ok(rc == 0 and "<address type='unassigned'/>" in out, "installed: normalize --libvirt-compat", out + err)
+    # the installed hook as libvirt runs it (NAME OP SUBOP EXTRA, the XML on
+    # stdin, libvirt's environment, cwd /), on the example host
+    hook_env = dict(env, LC_ALL="C", HOSTDEV_PREFLIGHT_DEFAULT_ROOT=os.path.join(work, "host"))
+    for f, want in (("vm.xml", 0), ("vm-incomplete.xml", 1)):
+        shutil.copy(os.path.join(EXAMPLES, f), work)
+        with open(os.path.join(work, f), "rb") as xml:
+            p = subprocess.run([ETC[0], "seed", "prepare", "begin", "-"], stdin=xml, cwd="/", env=hook_env,
+                               capture_output=True, text=True)
+        tap.ok(p.returncode == want and p.stdout == "" and (want == 0 or "[multifunction-incomplete]" in p.stderr),
+               f"installed: the libvirt hook at prepare begin on {f} (exit {want})", p.stdout + p.stderr)
     # no path of the package's build tree is left in the binary
     data = open(binary, "rb").read()
     tap.ok(top.encode() not in data and b"/pkg/hostdev-preflight" not in data,

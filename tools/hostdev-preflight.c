@@ -16,6 +16,7 @@
 #include "config.h"
 #include "hp-checker.h"
 #include "hp-cli.h"
+#include "hp-cmd-apply.h"
 #include "hp-cmd-capture.h"
 #include "hp-cmd.h"
 #include "hp-diff.h"
@@ -38,6 +39,7 @@ hp_options_clear(HpOptions *opts)
 	g_free(opts->format);
 	g_free(opts->output);
 	g_free(opts->jobs);
+	g_free(opts->state_dir);
 }
 
 G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC(HpOptions, hp_options_clear)
@@ -556,16 +558,22 @@ hp_cmd_pci_ids_path(void)
 
 /* Sorted by name: --help lists them in this order. */
 static const HpVerb hp_verbs[] = {
+    {"apply", "[OPTIONS] FILE", "Carry the plan out on this host: journalled, each binding checked, rolled back on failure",
+     NULL, 0, NULL, hp_cmd_apply},
     {"capture", "[--root DIR|SNAPSHOT] [-o FILE]", "Write a snapshot of the host, for --root anywhere (no root needed)",
      NULL, 0, NULL, hp_cmd_capture},
     {"fix", "[OPTIONS] FILE", "Repair what the rules can repair, and write the domain normalized (or --diff)",
      hp_cmd_fix, HP_OPT_ROOT | HP_OPT_NO_HOST | HP_OPT_SCHEMA | HP_OPT_WRITE | HP_OPT_WERROR | HP_OPT_DIFF, NULL, NULL},
+    {"hook", "qemu NAME OP SUBOP EXTRA", "Run as libvirt's hook: check and prepare a domain's devices at start, give them back at release",
+     NULL, 0, NULL, hp_cmd_hook},
     {"lsp", "[OPTIONS]", "Serve the Language Server Protocol on stdio: findings as you type, quick fixes, hover",
      NULL, 0, NULL, hp_cmd_lsp},
     {"normalize", "[OPTIONS] FILE", "Write the domain in normalized form (to stdout, -o OUT or --in-place)",
      hp_cmd_normalize, HP_OPT_SCHEMA | HP_OPT_WRITE | HP_OPT_WERROR, NULL, NULL},
     {"plan", "[OPTIONS] FILE", "The drivers each device goes to, and the sysfs writes to prepare and release the host",
      hp_cmd_plan, HP_OPT_ROOT | HP_OPT_SCHEMA | HP_OPT_FORMAT | HP_OPT_WERROR, "Output format: text (default), json or sh", NULL},
+    {"release", "[OPTIONS] FILE|NAME", "Give a domain's devices back to the drivers its apply journal recorded",
+     NULL, 0, NULL, hp_cmd_release},
     {"validate", "[OPTIONS] FILE...", "Check domains against the grammars, the rules and the host ('-' reads stdin)",
      hp_cmd_validate, HP_OPT_ROOT | HP_OPT_NO_HOST | HP_OPT_SCHEMA | HP_OPT_FORMAT | HP_OPT_WERROR | HP_OPT_JOBS,
      "Output format: text (default), json or sarif", NULL},

@@ -23,6 +23,7 @@ typedef struct {
 	gboolean in_place;
 	gboolean diff;
 	gchar *jobs; /* --jobs N as given; NULL: the CPUs available */
+	gchar *state_dir; /* apply, release, hook: where journals live; NULL the default */
 } HpOptions;
 
 /* The options a command takes; its --help lists exactly these. */

@@ -13,6 +13,7 @@ struct _HpChecker {
 	HpSchema *libvirt;  /* NULL: not used */
 	HpHostView *view;   /* NULL: the host rules do not run */
 	gchar *skip_reason; /* with no view: why, for the note; NULL: no note */
+	HpHostRulesFlags host_flags;
 	/* the view caches what it reads: one check at a time. A pthread mutex,
 	 * not a GMutex (futexes inside GLib), so ThreadSanitizer sees it */
 	pthread_mutex_t host_lock;
@@ -116,6 +117,24 @@ hp_checker_skip_host(HpChecker *checker, const gchar *why)
 }
 
 /**
+ * hp_checker_set_unmanaged_prepared:
+ * @prepared: %TRUE when the caller binds every `managed='no'` device to its
+ *   VFIO driver right after the check (the libvirt hook at `prepare begin`)
+ *
+ * Judges the host as the caller is about to prepare it: a `managed='no'`
+ * device not yet on a VFIO driver is then no `managed-no-not-bound` error.
+ * Not to be changed while checks run.
+ */
+void
+hp_checker_set_unmanaged_prepared(HpChecker *checker, gboolean prepared)
+{
+	if (prepared)
+		checker->host_flags |= HP_HOST_RULES_UNMANAGED_PREPARED;
+	else
+		checker->host_flags &= ~HP_HOST_RULES_UNMANAGED_PREPARED;
+}
+
+/**
  * hp_checker_get_libvirt:
  *
  * Returns: (transfer none) (nullable): libvirt's grammar in use, for
@@ -155,7 +174,7 @@ hp_checker_run(HpChecker *checker, HpCheckResult *result)
 	hp_rules_check_static(hdoc, result->domain, result->diags);
 	if (checker->view != NULL) {
 		pthread_mutex_lock(&checker->host_lock);
-		hp_host_rules_check(checker->view, hdoc, result->domain, result->diags);
+		hp_host_rules_check_with(checker->view, hdoc, result->domain, result->diags, checker->host_flags);
 		pthread_mutex_unlock(&checker->host_lock);
 		result->host_checked = TRUE;
 	} else if (checker->skip_reason != NULL) {

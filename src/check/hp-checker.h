@@ -47,6 +47,7 @@ gboolean hp_checker_has_libvirt(const HpChecker *checker);
 HpSchema *hp_checker_get_libvirt(const HpChecker *checker);
 gboolean hp_checker_set_host(HpChecker *checker, HpHost *host, GError **error);
 void hp_checker_skip_host(HpChecker *checker, const gchar *why);
+void hp_checker_set_unmanaged_prepared(HpChecker *checker, gboolean prepared);
 HpHostView *hp_checker_get_host_view(HpChecker *checker);
 
 HpCheckResult *hp_checker_check(HpChecker *checker, const gchar *name, GBytes *bytes);

@@ -23,6 +23,7 @@ typedef struct {
 	GHashTable *groups;      /* the IOMMU groups of the declared devices */
 	gboolean groups_unknown; /* a declared device's group cannot be had */
 	gboolean wants_modalias;
+	HpHostRulesFlags flags;
 } HpHostCheck;
 
 /* A device with garbled files, and the declared device that led to it. */
@@ -82,6 +83,11 @@ hp_check_driver_vfio(HpHostCheck *hc, const HpHostdev *hd, const HpPciDevice *de
 
 	if (dev->driver != NULL && g_strcmp0(dev->driver, "vfio-pci") != 0 && !dev->has_vfio_dev)
 		hc->wants_modalias = TRUE;
+	/* the caller (the libvirt hook) binds it next: not on VFIO yet is no finding */
+	if ((hc->flags & HP_HOST_RULES_UNMANAGED_PREPARED) && (dev->driver_unknown || cls == HP_VFIO_NO)) {
+		hc->wants_modalias = TRUE; /* its VFIO (variant) driver is chosen as for a managed one */
+		return;
+	}
 	if (dev->driver_unknown) {
 		hp_diag_list_add(hc->diags, HP_RULE_MANAGED_NO_NOT_BOUND, &hd->span, &dev->addr,
 				 "%s is managed='no' but its driver link cannot be read%s, so it is not known to be on a VFIO driver; fix the host tree, or check on the host that it is bound to vfio-pci (or its variant driver), or set managed='yes'",
@@ -379,7 +385,15 @@ hp_report_view_problems(HpHostCheck *hc, const HpHostdev *first)
 void
 hp_host_rules_check(HpHostView *view, const HpDocument *hdoc, const HpDomain *domain, HpDiagList *diags)
 {
-	HpHostCheck hc = {.view = view, .hdoc = hdoc, .domain = domain, .diags = diags};
+	hp_host_rules_check_with(view, hdoc, domain, diags, 0);
+}
+
+/* As hp_host_rules_check(), with @flags (HpHostRulesFlags). */
+void
+hp_host_rules_check_with(HpHostView *view, const HpDocument *hdoc, const HpDomain *domain, HpDiagList *diags,
+			 HpHostRulesFlags flags)
+{
+	HpHostCheck hc = {.view = view, .hdoc = hdoc, .domain = domain, .diags = diags, .flags = flags};
 	g_autoptr(GHashTable) groups_done = g_hash_table_new(g_direct_hash, g_direct_equal);
 	g_autoptr(GArray) keys = g_array_sized_new(FALSE, FALSE, sizeof(gint64), domain->hostdevs->len * 2);
 	const HpHostdev *first = NULL;

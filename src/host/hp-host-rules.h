@@ -8,7 +8,15 @@
 
 G_BEGIN_DECLS
 
+typedef enum {
+	/* managed='no' devices are about to be bound to their VFIO driver by
+	 * the caller (the libvirt hook): one not on it yet is no finding */
+	HP_HOST_RULES_UNMANAGED_PREPARED = 1 << 0,
+} HpHostRulesFlags;
+
 void hp_host_rules_check(HpHostView *view, const HpDocument *hdoc, const HpDomain *domain, HpDiagList *diags);
+void hp_host_rules_check_with(HpHostView *view, const HpDocument *hdoc, const HpDomain *domain, HpDiagList *diags,
+			      HpHostRulesFlags flags);
 void hp_host_rules_skipped(const HpDocument *hdoc, HpDiagList *diags, const gchar *why);
 
 G_END_DECLS

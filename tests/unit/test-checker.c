@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-#include "hp-test.h"
+#include "hp-test-host.h"
 
 #include "hp-checker.h"
 #include "hp-error.h"
@@ -226,6 +226,38 @@ test_check_file(void **state)
 	hp_test_rm_tree(dir);
 }
 
+/* The hook's check: a managed='no' device not yet on VFIO is what it binds
+ * next, no finding; everything else about the device is still checked. */
+static void
+test_unmanaged_prepared(void **state)
+{
+	g_autofree gchar *root = hp_test_host_build(NULL, "driver e1000e\n"
+							  "driver vfio-pci module=vfio_pci\n"
+							  "device 0000:01:00.0 vendor=8086 device=10d3 driver=e1000e group=1\n"
+							  "device 0000:02:00.0 vendor=8086 device=10d3 group=2\n"
+							  "alias vfio_pci:v*d*sv*sd*bc*sc*i* vfio_pci\n");
+	g_autoptr(HpChecker) checker = hp_checker_new(NULL, NULL);
+	const gchar *xml = DOMAIN("    <hostdev mode='subsystem' type='pci' managed='no'><source><address domain='0' bus='1' slot='0' function='0'/></source></hostdev>\n"
+				  "    <hostdev mode='subsystem' type='pci' managed='no'><source><address domain='0' bus='2' slot='0' function='0'/></source></hostdev>\n"
+				  "    <hostdev mode='subsystem' type='pci' managed='no'><source><address domain='0' bus='3' slot='0' function='0'/></source></hostdev>\n");
+	g_autoptr(HpCheckResult) plain = NULL;
+	g_autoptr(HpCheckResult) hook = NULL;
+	g_autoptr(HpCheckResult) again = NULL;
+
+	assert_true(hp_checker_set_host(checker, hp_host_new(root, "6.12.0-hp", NULL), NULL));
+	plain = check(checker, xml);
+	assert_int_equal(hp_test_count(plain->diags, "managed-no-not-bound"), 2); /* on e1000e, and driverless */
+	hp_checker_set_unmanaged_prepared(checker, TRUE);
+	hook = check(checker, xml);
+	assert_int_equal(hp_test_count(hook->diags, "managed-no-not-bound"), 0);
+	assert_int_equal(hp_test_count(hook->diags, "host-device-not-found"), 1); /* 0000:03:00.0: still an error */
+	assert_int_equal(hp_check_result_errors(hook), 1);
+	hp_checker_set_unmanaged_prepared(checker, FALSE);
+	again = check(checker, xml);
+	assert_int_equal(hp_test_count(again->diags, "managed-no-not-bound"), 2);
+	hp_test_host_free(g_steal_pointer(&root));
+}
+
 int
 main(void)
 {
@@ -238,6 +270,7 @@ main(void)
 	    cmocka_unit_test(test_host_set),
 	    cmocka_unit_test(test_host_without_sysfs),
 	    cmocka_unit_test(test_check_file),
+	    cmocka_unit_test(test_unmanaged_prepared),
 	};
 	return cmocka_run_group_tests_name("checker", tests, NULL, NULL);
 }

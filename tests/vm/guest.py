@@ -18,6 +18,13 @@ order (README.md in this directory describes them):
   validate NAME [OPTION...] -> EXIT [RULE[@BDF]...]
   plan NAME [target=DRIVER]
   hostile CASE NAME [BDF] [root=FILE.host]
+  apply NAME [crash=N] [state=DIR] [target=DRIVER] -> EXIT [says=TEXT]
+  release NAME [state=DIR] -> EXIT [says=TEXT]
+  crash-each NAME then=apply|release    killed after each step, then finished
+  hold BDF / unhold                     /dev/vfio/N of BDF's group held open
+  parallel NAME NAME                    two applies at once
+  reset                                 the guest as at boot, journals gone
+  hook NAME [refused=RULE]              libvirtd in the guest starts NAME (guest_hook.py)
 
 A line may carry todo=WHY (a hostile line: todo=KEY,... naming which of its
 checks, HOSTILE_TODO below) and fake-todo=WHY (its fake-tree comparison):
@@ -27,6 +34,7 @@ fixed it shows as an unexpected pass, and the mark goes then.
 import json
 import os
 import shlex
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -239,6 +247,9 @@ class Scenario:
         self.fake_name = None
         self.tmp = tempfile.mkdtemp(prefix="hp-vm-")
         self.initial = state()
+        self.state_dir = os.path.join(self.tmp, "state")
+        self.found = {}  # apply: each domain's functions as found before its first apply
+        self.holder = None
 
     def xml(self, name, **change):
         devs = [dict(d, **change) for d in self.domains[name]]
@@ -477,6 +488,167 @@ class Scenario:
         self.c.ok(state() == clean, f"{label}: the bench puts the guest back as it was",
                   state_diff(clean, state()))
 
+    # --- apply and release (the tool's own executor, SPEC section 10) ---
+
+    def apply_tool(self, verb, name, state_dir=None, env=None):
+        """Runs `apply FILE` or `release NAME`; (exit status, JSON report or None, stderr)."""
+        state_dir = state_dir or self.state_dir
+        if verb == "apply":
+            path = os.path.join(self.tmp, f"{name}.xml")
+            with open(path, "w") as f:
+                f.write(self.xml(name))
+            args = ["apply", "--format", "json", "--state-dir", state_dir] + COMMON + [path]
+        else:
+            args = ["release", "--format", "json", "--state-dir", state_dir, name]
+        p = subprocess.run([BIN] + args, capture_output=True, text=True, timeout=300,
+                           env=dict(os.environ, **(env or {})))
+        try:
+            report = json.loads(p.stdout)
+        except ValueError:
+            report = None
+        return p.returncode, report, p.stdout + p.stderr
+
+    def journal(self, name, state_dir=None):
+        try:
+            with open(os.path.join(state_dir or self.state_dir, f"{name}.json")) as f:
+                return json.load(f)
+        except (OSError, ValueError):
+            return None
+
+    def check_applied(self, label, name, target, found, todo):
+        devs = [d["bdf"] for d in self.domains[name]]
+        now = state()
+        wrong = {b: now[b][0] for b in devs if now[b][0] != target}
+        self.c.ok(not wrong, f"{label}: every function is on {target} (the kernel's driver links)",
+                  f"not on {target}: {wrong}", todo)
+        j = self.journal(name)
+        recorded = {d["address"]: (d["driver"], d["driver_override"]) for d in (j or {}).get("devices", [])}
+        want = {b: found[b] for b in devs if found[b][0] != target}
+        self.c.ok(j is not None and j.get("state") == "prepared" and recorded == want,
+                  f"{label}: the journal is prepared and records each function's driver and driver_override as found",
+                  f"journal: {recorded}\nfound: {want}\n{json.dumps(j)[:2000] if j else 'no journal'}", todo)
+
+    def check_says(self, label, report, opts, todo):
+        """says=TEXT on the line: the report's messages hold TEXT (the reason, not only the status)."""
+        if "says" in opts:
+            msgs = "\n".join((report or {}).get("messages", []))
+            self.c.ok(opts["says"] in msgs, f"{label}: says '{opts['says']}'", msgs, todo)
+
+    # apply NAME [crash=N] [state=DIR] [target=DRIVER] -> EXIT [says=TEXT]
+    def do_apply(self, words, todo):
+        arrow = words.index("->")
+        name, want = words[0], int(words[arrow + 1])
+        opts = dict(w.split("=", 1) for w in words[1:arrow] + words[arrow + 2:])
+        state_dir = opts.get("state")
+        env = {"HOSTDEV_PREFLIGHT_TEST_CRASH_AFTER": opts["crash"]} if "crash" in opts else None
+        before = state()
+        self.found.setdefault(name, before)
+        rc, report, out = self.apply_tool("apply", name, state_dir, env)
+        label = f"apply {name}{' ' + ' '.join(words[1:arrow]) if arrow > 1 else ''}"
+        if "crash" in opts:
+            self.c.ok(rc == -9 and self.journal(name, state_dir) is not None,
+                      f"{label}: killed after step {opts['crash']}, its journal left", f"exit {rc}\n{out}", todo)
+            return
+        if not self.c.ok(rc == want and report is not None, f"{label}: exits {want} with a JSON report",
+                         f"exit {rc}\n{out}", todo):
+            return
+        self.check_says(label, report, opts, todo)
+        if want == 0:
+            self.check_applied(label, name, opts.get("target", "vfio-pci"), self.found[name], todo)
+        elif want == 1:
+            after = state()
+            self.c.ok(after == before and self.journal(name, state_dir) is None,
+                      f"{label}: every function's driver and driver_override as found, no journal left",
+                      state_diff(before, after) + "\n" + "\n".join(report.get("messages", [])), todo)
+            self.found.pop(name, None)
+
+    # release NAME [state=DIR] -> EXIT [says=TEXT]
+    def do_release(self, words, todo):
+        arrow = words.index("->")
+        name, want = words[0], int(words[arrow + 1])
+        opts = dict(w.split("=", 1) for w in words[1:arrow] + words[arrow + 2:])
+        before = state()
+        rc, report, out = self.apply_tool("release", name, opts.get("state"))
+        label = f"release {name}"
+        if not self.c.ok(rc == want and report is not None, f"{label}: exits {want} with a JSON report",
+                         f"exit {rc}\n{out}", todo):
+            return
+        self.check_says(label, report, opts, todo)
+        after = state()
+        if want == 0:
+            found = self.found.pop(name, before)
+            self.c.ok(after == found and self.journal(name, opts.get("state")) is None,
+                      f"{label}: every function back on the driver and driver_override it had before apply, journal gone",
+                      state_diff(found, after), todo)
+        else:
+            self.c.ok(after == before, f"{label}: refused, nothing changed", state_diff(before, after), todo)
+
+    # crash-each NAME then=apply|release: killed after each step in turn, then finished by the next run
+    def do_crash_each(self, words, todo):
+        name = words[0]
+        then = dict(w.split("=", 1) for w in words[1:]).get("then", "apply")
+        before = state()
+        rc, out, err = self.plan(name)
+        count = len(json.loads(out).get("prepare", [])) if rc == 0 else 0
+        if not self.c.ok(count > 0, f"crash-each {name}: the plan has steps", out + err, todo):
+            return
+        for n in range(1, count + 1):
+            label = f"apply {name} killed after step {n}/{count}, then {then}"
+            rc, report, out = self.apply_tool("apply", name, env={"HOSTDEV_PREFLIGHT_TEST_CRASH_AFTER": str(n)})
+            if not self.c.ok(rc == -9 and self.journal(name) is not None, f"{label}: killed, journal left",
+                             f"exit {rc}\n{out}", todo):
+                restore(before)
+                continue
+            if then == "apply":
+                rc, report, out = self.apply_tool("apply", name)
+                self.c.ok(rc == 0, f"{label}: apply exits 0", f"exit {rc}\n{out}", todo)
+                self.check_applied(label, name, "vfio-pci", before, todo)
+            rc, report, out = self.apply_tool("release", name)
+            after = state()
+            self.c.ok(rc == 0 and after == before and self.journal(name) is None,
+                      f"{label}: release exits 0, every function as found, journal gone",
+                      f"exit {rc}\n{state_diff(before, after)}\n{out[-1500:]}", todo)
+            restore(before)
+
+    # hold BDF: a process holds /dev/vfio/N of BDF's group open (until unhold)
+    def do_hold(self, words, todo):
+        g = group(words[0].lower())
+        self.holder = subprocess.Popen(["python3", "-c", f"import time; f = open('/dev/vfio/{g}', 'rb'); time.sleep(600)"])
+        time.sleep(1.0)
+        self.c.ok(self.holder.poll() is None, f"hold /dev/vfio/{g}: a process holds it open", "the holder exited", todo)
+
+    def do_unhold(self, words, todo):
+        if self.holder is not None:
+            self.holder.kill()
+            self.holder.wait()
+            self.holder = None
+
+    # parallel NAME1 NAME2: two applies at once (domains sharing nothing), both exit 0
+    def do_parallel(self, words, todo):
+        before = state()
+        procs = []
+        for name in words:
+            self.found.setdefault(name, before)
+            path = os.path.join(self.tmp, f"{name}.xml")
+            with open(path, "w") as f:
+                f.write(self.xml(name))
+            procs.append(subprocess.Popen([BIN, "apply", "--state-dir", self.state_dir] + COMMON + [path],
+                                          stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True))
+        outs = [(p.wait(timeout=300), p.stdout.read()) for p in procs]
+        self.c.ok(all(rc == 0 for rc, _ in outs), f"apply {' and '.join(words)} at once: both exit 0",
+                  "\n".join(f"exit {rc}\n{o}" for rc, o in outs), todo)
+        for name in words:
+            self.check_applied(f"apply {name} (run at once with another)", name, "vfio-pci", before, todo)
+
+    # reset: the bench puts the guest back as it was at boot, journals gone
+    def do_reset(self, words, todo):
+        self.do_unhold([], None)
+        restore(self.initial)
+        shutil.rmtree(self.state_dir, ignore_errors=True)
+        self.found = {}
+        self.c.ok(state() == self.initial, "reset: the bench puts the guest back as it was at boot",
+                  state_diff(self.initial, state()))
+
     def run(self):
         with open(self.path) as f:
             lines = f.read().splitlines()
@@ -512,6 +684,11 @@ class Scenario:
                     self.do_plan(rest, todo, fake_todo)
                 elif cmd == "hostile":
                     self.do_hostile(rest, todo)
+                elif cmd in ("apply", "release", "crash-each", "hold", "unhold", "parallel", "reset"):
+                    getattr(self, "do_" + cmd.replace("-", "_"))(rest, todo)
+                elif cmd == "hook":  # libvirt's daemon and our hook (guest_hook.py)
+                    import guest_hook
+                    guest_hook.run(self, rest, todo, sys.modules[__name__])
                 else:
                     self.c.ok(False, f"unknown directive: {line}")
             except Exception as e:  # noqa: BLE001 -- one bad line must not hide the others
