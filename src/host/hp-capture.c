@@ -207,6 +207,13 @@ hp_capture_walk_list(HpCapture *cap, const gchar *rel, const gchar *prefix)
 }
 
 static void
+hp_capture_walk_list_at(HpCapture *cap, const gchar *dir, const gchar *name)
+{
+	g_autofree gchar *rel = g_strconcat(dir, "/", name, NULL);
+	g_free(hp_capture_walk_list(cap, rel, NULL));
+}
+
+static void
 hp_capture_device(HpCapture *cap, const gchar *name)
 {
 	const gchar *const attrs[] = {"vendor",		"device",	"subsystem_vendor", "subsystem_device",
@@ -280,7 +287,7 @@ hp_capture_groups(HpCapture *cap)
 }
 
 /* Every block device: its dev number, its partitions, its slaves (the
- * disks below a device-mapper or md device). */
+ * disks below a device-mapper or md device) and holders. */
 static void
 hp_capture_block(HpCapture *cap)
 {
@@ -301,6 +308,12 @@ hp_capture_block(HpCapture *cap)
 		hp_capture_walk_attr(cap, disk, "dev");
 		slaves = g_strconcat(disk, "/slaves", NULL);
 		g_free(hp_capture_walk_list(cap, slaves, NULL));
+		/* what host-device-in-use also reads: the other side of slaves, a
+		 * device-mapper name (/dev/mapper/NAME in proc/self/mounts), the
+		 * paths of an NVMe multipath disk */
+		hp_capture_walk_list_at(cap, disk, "holders");
+		hp_capture_walk_list_at(cap, disk, "multipath");
+		hp_capture_walk_attr(cap, disk, "dm/name");
 		parts = hp_host_list_dir(cap->host, disk, NULL);
 		for (guint j = 0; parts != NULL && j < parts->len; j++) {
 			g_autofree gchar *part = g_strdup_printf("%s/%s", disk, (const gchar *)g_ptr_array_index(parts, j));

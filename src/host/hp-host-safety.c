@@ -19,10 +19,10 @@ typedef struct {
 	HpHostView *view;
 	const HpHost *host;
 	GHashTable *declared;  /* address key -> HpHostdev */
-	GHashTable *groups;    /* the IOMMU groups of declared devices */
 	HpDiagList *diags;
 	HpHostUsage *usage;
 	GArray *all;           /* HpPciAddress of every device of the host, listed on first need */
+	gint has_reset_method; /* -1 until known */
 } HpSafety;
 
 static gboolean
@@ -159,25 +159,36 @@ hp_safety_list_all(HpSafety *s)
 	}
 }
 
-/* The first device on @dev's bus that stays with the host: not declared,
- * and not in a group VFIO takes with the domain. */
+/* The first device on @dev's bus that the domain does not declare: a bus
+ * reset would reset it too, so it cannot be done while the host has it. */
 static gboolean
 hp_safety_bus_neighbour(HpSafety *s, const HpPciDevice *dev, HpPciAddress *ret)
 {
 	hp_safety_list_all(s);
 	for (guint i = 0; i < s->all->len; i++) {
 		const HpPciAddress *a = &g_array_index(s->all, HpPciAddress, i);
-		const HpPciDevice *n;
 		if (a->domain != dev->addr.domain || a->bus != dev->addr.bus || hp_pci_address_equal(a, &dev->addr) ||
 		    hp_safety_declared(s, a))
-			continue;
-		n = hp_host_view_device(s->view, a, NULL);
-		if (n != NULL && n->iommu_group >= 0 && g_hash_table_contains(s->groups, GINT_TO_POINTER(n->iommu_group)))
 			continue;
 		*ret = *a;
 		return TRUE;
 	}
 	return FALSE;
+}
+
+/* Whether the kernel has the reset_method attribute: some device shows it. */
+static gboolean
+hp_safety_kernel_has_reset_method(HpSafety *s)
+{
+	if (s->has_reset_method >= 0)
+		return s->has_reset_method;
+	hp_safety_list_all(s);
+	s->has_reset_method = FALSE;
+	for (guint i = 0; i < s->all->len && !s->has_reset_method; i++) {
+		g_autofree gchar *rel = hp_pci_device_rel(&g_array_index(s->all, HpPciAddress, i), "reset_method");
+		s->has_reset_method = hp_host_exists(s->host, rel);
+	}
+	return s->has_reset_method;
 }
 
 static void
@@ -202,9 +213,12 @@ hp_safety_reset(HpSafety *s, const HpHostdev *hd, const HpPciDevice *dev)
 	}
 	if (!g_error_matches(error, HP_ERROR, HP_ERROR_NOT_FOUND))
 		return; /* unreadable: unknown */
-	/* no reset_method (a kernel before 5.15, or one that hides it when no
-	 * method exists): libvirt's order, from config space and the tree */
-	if (hp_reset_from_config(dev) != HP_RESET_NONE)
+	/* no reset_method: a kernel that has the attribute (5.15 and later)
+	 * hides it when it found no method (no FLR, no PM reset, and no bus
+	 * reset when the device was added); an older kernel never has it, and
+	 * config space says whether FLR or a PM reset exist. Only a bus reset
+	 * may still be possible, once the whole bus goes to the domain. */
+	if (!hp_safety_kernel_has_reset_method(s) && hp_reset_from_config(dev) != HP_RESET_NONE)
 		return;
 	root_bus = hp_reset_on_root_bus(s->host, dev, &known);
 	if (!known)
@@ -235,18 +249,12 @@ hp_safety_reset(HpSafety *s, const HpHostdev *hd, const HpPciDevice *dev)
 void
 hp_host_safety_check(HpHostView *view, const HpDomain *domain, GHashTable *declared, HpDiagList *diags)
 {
-	HpSafety s = {.view = view, .host = hp_host_view_get_host(view), .declared = declared, .diags = diags};
+	HpSafety s = {.view = view, .host = hp_host_view_get_host(view), .declared = declared, .diags = diags,
+		    .has_reset_method = -1};
 	g_autoptr(GHashTable) groups_done = g_hash_table_new(g_direct_hash, g_direct_equal);
 	g_autoptr(GHashTable) seen = g_hash_table_new_full(g_int64_hash, g_int64_equal, g_free, NULL);
 
-	s.groups = g_hash_table_new(g_direct_hash, g_direct_equal);
 	s.usage = hp_host_usage_new(s.host);
-	for (guint i = 0; i < domain->hostdevs->len; i++) {
-		const HpHostdev *hd = g_ptr_array_index(domain->hostdevs, i);
-		const HpPciDevice *dev = hd->source_valid ? hp_host_view_device(view, &hd->source, NULL) : NULL;
-		if (dev != NULL && dev->iommu_group >= 0)
-			g_hash_table_add(s.groups, GINT_TO_POINTER(dev->iommu_group));
-	}
 	for (guint i = 0; i < domain->hostdevs->len; i++) {
 		const HpHostdev *hd = g_ptr_array_index(domain->hostdevs, i);
 		const HpPciDevice *dev;
@@ -284,5 +292,4 @@ hp_host_safety_check(HpHostView *view, const HpDomain *domain, GHashTable *decla
 	if (s.all != NULL)
 		g_array_unref(s.all);
 	hp_host_usage_free(s.usage);
-	g_hash_table_unref(s.groups);
 }

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include "hp-host-usage.h"
 
+#include <stdio.h>
 #include <string.h>
 
 #include "hp-diag.h"
@@ -11,6 +12,7 @@ typedef struct {
 	gchar *name;
 	gchar *disk;     /* the disk a partition is on; NULL for a disk */
 	gchar *real;     /* the disk's place in sys/devices; NULL for a partition or when it cannot be resolved */
+	GPtrArray *paths; /* an NVMe multipath disk's paths (multipath/NAME), resolved */
 	gchar *dev;      /* "major:minor", or NULL */
 	gchar *dm_name;  /* a device-mapper device's name (/dev/mapper/NAME), or NULL */
 	GPtrArray *below; /* names of the block devices it is built on (slaves) */
@@ -45,6 +47,8 @@ hp_block_free(HpBlock *b)
 	g_free(b->dm_name);
 	g_ptr_array_unref(b->below);
 	g_ptr_array_unref(b->above);
+	if (b->paths != NULL)
+		g_ptr_array_unref(b->paths);
 	g_free(b);
 }
 
@@ -111,6 +115,23 @@ hp_usage_add_block(HpHostUsage *u, const gchar *dir, const gchar *name, const gc
 	return b;
 }
 
+/* A native NVMe multipath disk sits in sys/devices/virtual/nvme-subsystem:
+ * the controllers it goes through are its multipath/ links. */
+static void
+hp_usage_read_paths(HpHostUsage *u, HpBlock *disk, const gchar *dir)
+{
+	g_autofree gchar *rel = g_strconcat(dir, "/multipath", NULL);
+	g_autoptr(GPtrArray) names = hp_host_list_dir(u->host, rel, NULL);
+
+	disk->paths = g_ptr_array_new_with_free_func(g_free);
+	for (guint i = 0; names != NULL && i < names->len; i++) {
+		g_autofree gchar *link = g_strdup_printf("%s/%s", rel, (const gchar *)g_ptr_array_index(names, i));
+		gchar *real = hp_host_resolve(u->host, link, NULL);
+		if (real != NULL)
+			g_ptr_array_add(disk->paths, real);
+	}
+}
+
 static void
 hp_usage_read_blocks(HpHostUsage *u)
 {
@@ -127,6 +148,7 @@ hp_usage_read_blocks(HpHostUsage *u)
 		disk = hp_usage_add_block(u, dir, name, NULL);
 		disk->real = hp_host_resolve(u->host, dir, NULL);
 		disk->parts_known = entries != NULL;
+		hp_usage_read_paths(u, disk, dir);
 		for (guint j = 0; entries != NULL && j < entries->len; j++) {
 			const gchar *part = g_ptr_array_index(entries, j);
 			g_autofree gchar *pdir = g_strdup_printf("%s/%s", dir, part);
@@ -354,7 +376,28 @@ hp_usage_blocks_on(HpHostUsage *u, const gchar *dir)
 
 	for (guint i = 0; i < u->blocks->len; i++) {
 		HpBlock *b = g_ptr_array_index(u->blocks, i);
-		if (b->disk == NULL && hp_usage_below(b->real, dir))
+		if (b->disk != NULL)
+			continue;
+		if (hp_usage_below(b->real, dir))
+			g_hash_table_add(on, b->name);
+		for (guint j = 0; j < b->paths->len; j++) {
+			if (hp_usage_below(g_ptr_array_index(b->paths, j), dir))
+				g_hash_table_add(on, b->name);
+		}
+	}
+	/* native NVMe multipath before 6.14 links nothing: the path nvmeScCnN
+	 * (below the controller) is of the disk nvmeSnN (below the subsystem) */
+	for (guint i = 0; i < u->blocks->len; i++) {
+		HpBlock *b = g_ptr_array_index(u->blocks, i);
+		guint sub = 0, ctrl = 0, ns = 0;
+		gchar tail = 0;
+		g_autofree gchar *head = NULL;
+		if (b->disk != NULL || !g_hash_table_contains(on, b->name) ||
+		    sscanf(b->name, "nvme%uc%un%u%c", &sub, &ctrl, &ns, &tail) != 3)
+			continue;
+		head = g_strdup_printf("nvme%un%u", sub, ns);
+		b = g_hash_table_lookup(u->by_name, head);
+		if (b != NULL)
 			g_hash_table_add(on, b->name);
 	}
 	/* a block device is on it when its disk is, when it is built on one that

@@ -5,6 +5,7 @@
 
 #include "hp-domain.h"
 #include "hp-host-rules.h"
+#include "hp-reset.h"
 
 #define BCM_HOST "bcm5719"
 
@@ -204,8 +205,8 @@ test_vf_message(void **state)
 {
 	g_autofree gchar *dev = hostdev("0000:03:00.1", "yes");
 	const gchar *host = "device 0000:03:00.0 vendor=15b3 device=101e group=1 no-config\n"
-			    "device 0000:03:00.1 vendor=15b3 device=101e group=2 no-config\n"
-			    "device 0000:03:00.2 vendor=15b3 device=101e group=3 no-config\n";
+			    "device 0000:03:00.1 vendor=15b3 device=101e group=1 no-config\n"
+			    "device 0000:03:00.2 vendor=15b3 device=101e group=1 no-config\n";
 	g_autoptr(HpDiagList) diags = check(NULL, host, dev);
 	const HpDiag *d = hp_test_first(diags, "multifunction-incomplete");
 
@@ -228,6 +229,155 @@ test_iommu_advice(void **state)
 	assert_non_null(strstr(d->message, "amd_iommu=off"));
 }
 
+/* A device with @len bytes of config space, the capabilities @caps (id,
+ * then the bytes after id and next) chained from 0x40. */
+static HpPciDevice *
+config_dev(gsize len, const guint8 *const *caps, guint ncaps)
+{
+	HpPciDevice *dev = g_new0(HpPciDevice, 1);
+	guint pos = 0x40;
+
+	dev->config = g_malloc0(256);
+	dev->config_len = len;
+	dev->header_type = 0;
+	dev->problems = g_hash_table_new(g_str_hash, g_str_equal);
+	dev->malformed = g_hash_table_new(g_str_hash, g_str_equal);
+	if (ncaps > 0) {
+		dev->config[0x06] = 0x10;
+		dev->config[0x34] = 0x40;
+	}
+	for (guint i = 0; i < ncaps; i++) {
+		dev->config[pos] = caps[i][0];
+		dev->config[pos + 1] = i + 1 < ncaps ? pos + 0x10 : 0;
+		memcpy(dev->config + pos + 2, caps[i] + 1, 6);
+		pos += 0x10;
+	}
+	return dev;
+}
+
+/* Config space as the kernel reads it for a reset (PCI Express DevCap FLR,
+ * bit 28; AF TP and FLR; PM No_Soft_Reset, PMCSR bit 3). */
+static void
+test_reset_from_config(void **state)
+{
+	const guint8 pm[] = {0x01, 0x03, 0x00, 0x00, 0x00, 0, 0};
+	const guint8 pm_nsr[] = {0x01, 0x03, 0x00, 0x08, 0x00, 0, 0};
+	const guint8 exp[] = {0x10, 0x02, 0x00, 0x00, 0x00, 0x00, 0x00};
+	const guint8 exp_flr[] = {0x10, 0x02, 0x00, 0x00, 0x00, 0x00, 0x10};
+	const guint8 af_flr[] = {0x13, 0x06, 0x03, 0, 0, 0, 0};
+	const guint8 af_no_tp[] = {0x13, 0x06, 0x02, 0, 0, 0, 0};
+	const guint8 *const none[] = {NULL};
+	const guint8 *const l_pm[] = {pm};
+	const guint8 *const l_nsr[] = {pm_nsr, exp};
+	const guint8 *const l_flr[] = {pm, exp_flr};
+	const guint8 *const l_af[] = {pm_nsr, af_flr};
+	const guint8 *const l_af_no_tp[] = {af_no_tp};
+	struct {
+		gsize len;
+		const guint8 *const *caps;
+		guint n;
+		HpResetMethod want;
+	} cases[] = {
+	    {256, none, 0, HP_RESET_NONE},        /* no capabilities list */
+	    {64, l_pm, 1, HP_RESET_UNKNOWN},      /* the list past what could be read */
+	    {256, l_pm, 1, HP_RESET_PM},
+	    {256, l_nsr, 2, HP_RESET_NONE},       /* No_Soft_Reset, PCIe without FLR */
+	    {256, l_flr, 2, HP_RESET_FLR},
+	    {256, l_af, 2, HP_RESET_FLR},
+	    {256, l_af_no_tp, 1, HP_RESET_NONE},  /* AF FLR without TP: the kernel does not use it */
+	    {0x44, l_pm, 1, HP_RESET_UNKNOWN},    /* the PM capability cut */
+	};
+
+	for (guint i = 0; i < G_N_ELEMENTS(cases); i++) {
+		g_autoptr(HpPciDevice) dev = config_dev(cases[i].len, cases[i].caps, cases[i].n);
+		assert_int_equal(hp_reset_from_config(dev), cases[i].want);
+	}
+	{
+		/* a capability that points at itself: the walk ends */
+		g_autoptr(HpPciDevice) dev = config_dev(256, l_nsr, 1);
+		dev->config[0x41] = 0x40;
+		assert_int_equal(hp_reset_from_config(dev), HP_RESET_NONE);
+	}
+	{
+		g_autoptr(HpPciDevice) dev = config_dev(256, none, 0);
+		g_clear_pointer(&dev->config, g_free);
+		dev->config_len = 0;
+		assert_int_equal(hp_reset_from_config(dev), HP_RESET_UNKNOWN);
+	}
+}
+
+/* The safety rules on one tree: what trips, what passes, and what the
+ * messages name. */
+static void
+test_safety_rules(void **state)
+{
+	/* the root port, the NVMe disk behind it, the NIC of the default
+	 * route, a quiet NIC, a card whose other function has its own group */
+	const gchar *const bdfs[] = {"0000:00:1c.0", "0000:01:00.0", "0000:02:00.0", "0000:03:00.0", "0000:0a:00.0"};
+	g_autoptr(GString) all = g_string_new(NULL);
+	g_autoptr(HpDiagList) diags = NULL;
+	const HpDiag *d;
+	guint in_use = 0;
+
+	for (guint i = 0; i < G_N_ELEMENTS(bdfs); i++) {
+		g_autofree gchar *one = hostdev(bdfs[i], "yes");
+		g_string_append(all, one);
+	}
+	diags = check("safety", NULL, all->str);
+	d = hp_test_first(diags, "host-device-not-endpoint");
+	assert_non_null(d);
+	assert_non_null(strstr(d->message, "0000:00:1c.0"));
+	assert_non_null(strstr(d->message, "everything behind it (0000:01:00.0)"));
+	for (guint i = 0; i < diags->items->len; i++) {
+		d = g_ptr_array_index(diags->items, i);
+		if (g_strcmp0(d->rule->id, "host-device-in-use") != 0)
+			continue;
+		in_use++;
+		assert_int_not_equal(d->device.bus, 3); /* the NIC without the route */
+		if (d->device.bus == 2) {
+			assert_int_equal(d->severity, HP_SEVERITY_WARNING);
+			assert_non_null(strstr(d->message, "default route (interface eno1)"));
+		} else {
+			assert_int_equal(d->severity, HP_SEVERITY_ERROR);
+			assert_non_null(strstr(d->message, "/dev/mapper/vg-root mounted on /"));
+		}
+	}
+	assert_int_equal(in_use, 3); /* the port, the NVMe behind it, the NIC */
+	d = hp_test_first(diags, "multifunction-partial");
+	assert_non_null(d);
+	assert_int_equal(d->device.function, 1);
+	assert_int_equal(d->severity, HP_SEVERITY_WARNING);
+	assert_int_equal(hp_test_count(diags, "multifunction-incomplete"), 0);
+	assert_int_equal(hp_test_count(diags, "device-reset-unavailable"), 0);
+}
+
+/* <interface type='hostdev'> on a PF: refused; on a VF: fine. */
+static void
+test_interface_not_vf(void **state)
+{
+	const gchar *host = "driver mlx5_core\n"
+			    "device 0000:03:00.0 vendor=15b3 device=101d driver=mlx5_core group=20\n"
+			    "device 0000:03:00.2 vendor=15b3 device=101e group=30 physfn=0000:03:00.0\n";
+	const gchar *pf = "    <interface type='hostdev' managed='yes'>\n"
+			  "      <source><address type='pci' domain='0x0000' bus='0x03' slot='0x00' function='0x0'/></source>\n"
+			  "    </interface>\n";
+	const gchar *vf = "    <interface type='hostdev' managed='yes'>\n"
+			  "      <source><address type='pci' domain='0x0000' bus='0x03' slot='0x00' function='0x2'/></source>\n"
+			  "    </interface>\n";
+	g_autofree gchar *loop = g_strconcat(host, "link sys/devices/pci0000:03/0000:03:00.0/physfn physfn\n", NULL);
+	g_autoptr(HpDiagList) bad = check(NULL, host, pf);
+	g_autoptr(HpDiagList) good = check(NULL, host, vf);
+	g_autoptr(HpDiagList) unknown = check(NULL, loop, pf);
+	const HpDiag *d = hp_test_first(bad, "interface-hostdev-not-vf");
+
+	assert_non_null(d);
+	assert_non_null(strstr(d->message, "libvirt refuses to start the domain"));
+	assert_non_null(strstr(d->message, "1 VFs"));
+	assert_int_equal(hp_test_count(good, "interface-hostdev-not-vf"), 0);
+	/* a physfn link that cannot be read: unknown, no finding */
+	assert_int_equal(hp_test_count(unknown, "interface-hostdev-not-vf"), 0);
+}
+
 int
 main(void)
 {
@@ -242,6 +392,9 @@ main(void)
 	    cmocka_unit_test(test_slots_indexed),
 	    cmocka_unit_test(test_vf_message),
 	    cmocka_unit_test(test_iommu_advice),
+	    cmocka_unit_test(test_reset_from_config),
+	    cmocka_unit_test(test_safety_rules),
+	    cmocka_unit_test(test_interface_not_vf),
 	};
 	return cmocka_run_group_tests_name("host-rules", tests, NULL, NULL);
 }

@@ -397,6 +397,8 @@ class Scenario:
         if "vfio" in want:
             xml = self.xml(name, **{"managed-no": True})
             v = verdict(*tool(["validate", "--format", "json"] + COMMON + ["-"], stdin=xml)[:2])
+            # a device the kernel cannot reset stays one once bound to VFIO: that warning may stay
+            v = (v[0], [f for f in v[1] if not f.startswith("device-reset-unavailable@")])
             self.c.ok(v == (0, []), f"plan {name}: once prepared, the domain with managed='no' validates (bound to VFIO)",
                       show(v), todo)
         p = subprocess.run(["sh", path, "release"], capture_output=True, text=True, timeout=120)
