@@ -620,9 +620,13 @@ class Scenario:
     # hold BDF: a process holds /dev/vfio/N of BDF's group open (until unhold)
     def do_hold(self, words, todo):
         g = group(words[0].lower())
-        self.holder = subprocess.Popen(["python3", "-c", f"import time; f = open('/dev/vfio/{g}', 'rb'); time.sleep(600)"])
-        time.sleep(1.0)
-        self.c.ok(self.holder.poll() is None, f"hold /dev/vfio/{g}: a process holds it open", "the holder exited", todo)
+        self.holder = subprocess.Popen(
+            ["python3", "-c", f"import sys, time; f = open('/dev/vfio/{g}', 'rb'); print('held', flush=True); time.sleep(600)"],
+            stdout=subprocess.PIPE, text=True)
+        # only once it says so is the file open (a loaded machine starts python slowly)
+        said = self.holder.stdout.readline().strip()
+        self.c.ok(said == "held" and self.holder.poll() is None, f"hold /dev/vfio/{g}: a process holds it open",
+                  f"the holder said {said!r}, exit {self.holder.poll()}", todo)
 
     def do_unhold(self, words, todo):
         if self.holder is not None:
