@@ -24,8 +24,14 @@ typedef enum {
 } HpApplyOut;
 
 /* The verbs as hp_cli_checker() and hp_usage_error() see them. */
-static const HpVerb hp_apply_verb = {"apply", "", "", NULL, HP_OPT_ROOT | HP_OPT_SCHEMA, NULL, NULL};
-static const HpVerb hp_release_verb = {"release", "", "", NULL, 0, NULL, NULL};
+static const HpVerb hp_apply_verb = {
+    "apply", "FILE",
+    "Check the domain against this host, then carry its plan out: each step journalled in STATE_DIR/NAME.json before it runs and checked after it; on a failure every device is given back.",
+    NULL, HP_OPT_ROOT | HP_OPT_SCHEMA, NULL, NULL};
+static const HpVerb hp_release_verb = {
+    "release", "FILE|NAME",
+    "Give the domain's devices back to the drivers and driver_override its journal recorded, then remove the journal; no journal: nothing to do.",
+    NULL, 0, NULL, NULL};
 
 /* The stand-in for '/' (tests: a fake tree where the kernel does not react). */
 static const gchar *
@@ -292,7 +298,7 @@ hp_apply_parse(const HpVerb *verb, gboolean with_check, gint argc, gchar **argv,
 {
 	g_autoptr(GOptionContext) ctx = NULL;
 	g_autoptr(GError) error = NULL;
-	g_autofree gchar *param = g_strdup_printf("%s %s", verb->name, with_check ? "FILE" : "FILE|NAME");
+	g_autofree gchar *param = g_strdup_printf("%s %s", verb->name, verb->synopsis);
 	g_auto(GStrv) args = NULL;
 	const GOptionEntry common[] = {
 	    {"state-dir", 0, 0, G_OPTION_ARG_FILENAME, &a->opts.state_dir,

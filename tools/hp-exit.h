@@ -9,10 +9,10 @@ typedef enum {
 	HP_EXIT_OK = 0,       /* no errors (warnings allowed) */
 	HP_EXIT_FINDINGS = 1, /* an error in any input; apply/release: refused, or rolled back completely */
 	HP_EXIT_USAGE = 2,    /* a usage error, or an input (or the --root) that cannot be read */
-	HP_EXIT_PARTIAL = 3,  /* reserved: apply/release failed and could not restore everything */
+	HP_EXIT_PARTIAL = 3,  /* apply/release failed and could not restore everything */
 } HpExit;
 
-/* What --help says about it (3 joins when apply and release exist). */
+/* What --help says about it. */
 #define HP_EXIT_HELP                                                                      \
 	"Exit status: 0 no errors (warnings allowed), 1 errors found, 2 usage error or an " \
-	"input that cannot be read."
+	"input that cannot be read, 3 (apply, release) the host could not be restored completely."
