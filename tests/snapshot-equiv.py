@@ -201,6 +201,12 @@ def hostile(tap, tmp):
     rc, out, err = run(["validate", "--format", "json"] + COMMON + ["--root", loop, dom])
     tap.ok(rc == 1 and "too many levels of symbolic links" in out and err == "",
            "a snapshot link that loops: a finding", out + err)
+    # a snapshot with no PCI devices is not a host to check against: exit 2
+    nopci = write(os.path.join(tmp, "no-pci.snapshot"), head + b"file proc/cmdline quiet\\n\n")
+    for cmd in ("validate", "plan"):
+        rc, out, err = run([cmd] + COMMON + ["--root", nopci, dom])
+        tap.ok(rc == 2 and out == "" and "holds no PCI devices" in err,
+               f"{cmd} --root with a snapshot of no PCI devices: exit 2, capture the host again", err)
     # a directory is not a snapshot, a FIFO is neither: exit 2, never blocks
     fifo = os.path.join(tmp, "fifo")
     os.mkfifo(fifo)

@@ -126,6 +126,7 @@ hp_cli_setup_host(HpChecker *checker, const HpOptions *opts, const HpVerb *verb,
 	g_autoptr(GError) error = NULL;
 	g_autofree gchar *why = NULL;
 	const gchar *default_root;
+	gboolean is_snapshot;
 	HpHost *host;
 
 	if (!(verb->options & HP_OPT_ROOT))
@@ -156,13 +157,15 @@ hp_cli_setup_host(HpChecker *checker, const HpOptions *opts, const HpVerb *verb,
 			hp_host_set_kernel_release(host, u.release);
 	}
 	hp_host_set_pci_ids(host, hp_pci_ids_path());
+	is_snapshot = hp_host_is_snapshot(host);
 	if (hp_checker_set_host(checker, host, &error))
 		return TRUE;
 	if (opts->root != NULL) {
-		/* one line: the option is right, the directory is not */
-		g_printerr("hostdev-preflight: --root: %s; give the directory that holds a copy of a host's sys/, "
-			   "or a snapshot file written by capture on the host\n",
-			   error->message);
+		/* one line: the option is right, the directory or file is not */
+		g_printerr("hostdev-preflight: --root: %s; %s\n", error->message,
+			   is_snapshot ? "this snapshot holds no PCI devices: capture the target host again"
+				       : "give the directory that holds a copy of a host's sys/, or a snapshot file "
+					 "written by capture on the host");
 		*ret_exit = HP_EXIT_USAGE;
 		return FALSE;
 	}

@@ -33,6 +33,7 @@ fixed it shows as an unexpected pass, and the mark goes then.
 """
 import json
 import os
+import re
 import shlex
 import shutil
 import subprocess
@@ -245,6 +246,7 @@ class Scenario:
         self.domains = {}
         self.fake = None
         self.fake_name = None
+        self.captured = False  # the live guest's capture is current
         self.tmp = tempfile.mkdtemp(prefix="hp-vm-")
         self.initial = state()
         self.state_dir = os.path.join(self.tmp, "state")
@@ -259,6 +261,20 @@ class Scenario:
         out = os.path.join(self.tmp, "fake-" + desc.replace(".host", ""))
         mkhost.build(os.path.join(HOSTS, desc), out)
         return out
+
+    def against_capture(self, args, xml):
+        """@args (a command, then its options) run against a capture of the
+        live guest taken now, as a CI job would run it: --root SNAPSHOT and
+        the snapshot's kernel release. The plan's modules.alias line numbers
+        are the snapshot's (it keeps only the vfio_pci: lines)."""
+        snap = os.path.join(self.tmp, "live.snapshot")
+        if not self.captured:  # one capture while nothing changes the guest
+            rc, out, err = tool(["capture", "-o", snap])
+            if rc != 0:
+                return rc, "", f"capture -o {snap}: exit {rc}\n{err}"
+            self.captured = True
+        rc, out, err = tool(args[:1] + ["--root", snap] + args[1:], stdin=xml)
+        return rc, re.sub(r"modules\.alias line \d+", "modules.alias line N", out), err
 
     def fake_args(self, root, opts):
         return ["--root", root] + ([] if "--kernel-release" in opts else ["--kernel-release", FAKE_RELEASE])
@@ -305,6 +321,10 @@ class Scenario:
         live = verdict(rc, out)
         label = f"validate {name}{' ' + ' '.join(opts) if opts else ''}"
         self.c.ok(live == want, f"{label}: {show(want)}", f"got {show(live)}\n{messages(out)}{err}\n{xml}", todo)
+        if "--no-host" not in opts and "--root" not in opts:
+            rc, sout, err = self.against_capture(["validate", "--format", "json"] + COMMON + opts + ["-"], xml)
+            self.c.ok(verdict(rc, sout) == live, f"{label}: against a capture of the live guest, the same verdict",
+                      f"live: {show(live)}\nsnapshot: {show(verdict(rc, sout))}\n{messages(sout)}{err}")
         if self.fake and "--no-host" not in opts:
             rc, out, err = tool(["validate", "--format", "json"] + COMMON + self.fake_args(self.fake, opts) + opts + ["-"],
                                 stdin=xml)
@@ -332,6 +352,15 @@ class Scenario:
             plan = None
         if not self.c.ok(rc == 0 and plan is not None, f"plan {name}: exits 0 with a JSON plan", out + err, todo):
             return
+        src, sout, serr = self.against_capture(["plan", "--format", "json"] + COMMON + ["-"], self.xml(name))
+        live_plan = json.loads(re.sub(r"modules\.alias line \d+", "modules.alias line N", out))
+        try:
+            splan = json.loads(sout)
+        except ValueError:
+            splan = None
+        self.c.ok(src == 0 and splan == live_plan,
+                  f"plan {name}: against a capture of the live guest, the same plan",
+                  f"exit {src}\n{serr}\nlive: {json.dumps(live_plan, sort_keys=True)}\nsnapshot: {sout}")
         targets = {d["address"]: d.get("target_driver") for d in plan.get("devices", [])}
         want = opts.get("target", "vfio-pci")
         got = {d["address"]: (d.get("current_driver"), d.get("target_driver")) for d in plan.get("devices", [])}
@@ -680,6 +709,8 @@ class Scenario:
                     fake_todo = w[10:]
                     words.remove(w)
             cmd, rest = words[0], words[1:]
+            if cmd not in ("validate", "domain", "expect", "fake"):
+                self.captured = False  # a plan prepares and releases, sh and hostile change the guest
             try:
                 if cmd in ("qemu", "disk", "iommu"):
                     continue
@@ -696,6 +727,7 @@ class Scenario:
                     self.do_validate(rest, todo, fake_todo)
                 elif cmd == "plan":
                     self.do_plan(rest, todo, fake_todo)
+                    self.captured = False
                 elif cmd == "hostile":
                     self.do_hostile(rest, todo)
                 elif cmd in ("apply", "release", "crash-each", "hold", "unhold", "parallel", "reset"):
