@@ -18,7 +18,7 @@ G_BEGIN_DECLS
  * host.
  */
 typedef enum {
-	HP_RESET_UNKNOWN, /* config space cannot say (short, missing, a capability past what could be read) */
+	HP_RESET_UNKNOWN, /* config space cannot say (short, missing, or capabilities past its first 64 bytes) */
 	HP_RESET_NONE,    /* no FLR and no PM reset */
 	HP_RESET_FLR,
 	HP_RESET_PM,
