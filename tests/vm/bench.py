@@ -18,7 +18,7 @@ is a failed check, never a skip.
 Environment: HP_BIN (the binary under test), HP_SRCDIR; HP_VM_ACCEL=tcg|kvm
 (default tcg: nested KVM guests boot slower here, see README.md);
 HP_VM_KERNEL_DEB=FILE.deb uses that kernel package instead of fetching;
-HP_VM_TIMEOUT seconds per guest (default 300).
+HP_VM_TIMEOUT seconds per guest (default 900: the apply scenarios take minutes under TCG on a busy machine).
 """
 import json
 import lzma
@@ -366,7 +366,7 @@ def main():
     if want:
         scns = [s for s in scns if os.path.basename(s)[:-4] in want]
     accel = os.environ.get("HP_VM_ACCEL", "tcg")
-    timeout = int(os.environ.get("HP_VM_TIMEOUT", "300"))
+    timeout = int(os.environ.get("HP_VM_TIMEOUT", "900"))
 
     qemu = shutil.which("qemu-system-x86_64")
     if not bench.ok(qemu is not None, "qemu-system-x86_64 is installed",
