@@ -246,7 +246,7 @@ hp_files_check_stdin(const HpVerb *verb, gchar **files, gint *ret_exit)
  * output and the order of the messages are those of one thread.
  */
 typedef struct {
-	HpCheckResult *result; /* NULL with @error: the file cannot be read */
+	HpDiagList *diags; /* NULL with @error: the file cannot be read */
 	GError *error;
 	gboolean done;
 } HpValidateSlot;
@@ -260,12 +260,17 @@ typedef struct {
 	/* pthread, not GMutex, so ThreadSanitizer sees it (as in the checker) */
 	pthread_mutex_t lock;
 	pthread_cond_t filled;
+	guint waiting; /* the slot the caller waits for (under @lock); G_MAXUINT: none */
 } HpValidateBatch;
 
+/* Only the findings wait for their turn: the document and its model go at
+ * once, so files done ahead of a slow one cost little memory. */
 static void
 hp_validate_check_one(HpChecker *checker, const gchar *file, HpValidateSlot *slot)
 {
-	slot->result = hp_checker_check_file(checker, file, hp_display_name(file), &slot->error);
+	g_autoptr(HpCheckResult) result = hp_checker_check_file(checker, file, hp_display_name(file), &slot->error);
+	if (result != NULL)
+		slot->diags = g_steal_pointer(&result->diags);
 }
 
 static gpointer
@@ -282,7 +287,9 @@ hp_validate_worker(gpointer data)
 		hp_validate_check_one(batch->checker, batch->files[i], &slot);
 		pthread_mutex_lock(&batch->lock);
 		batch->slots[i] = slot;
-		pthread_cond_broadcast(&batch->filled);
+		/* a wake-up only for the slot the caller waits for */
+		if (batch->waiting == i)
+			pthread_cond_signal(&batch->filled);
 		pthread_mutex_unlock(&batch->lock);
 	}
 }
@@ -312,24 +319,23 @@ static void
 hp_validate_take(HpReport *report, const gchar *file, HpValidateSlot *slot)
 {
 	g_autoptr(GError) error = g_steal_pointer(&slot->error);
-	g_autoptr(HpCheckResult) result = g_steal_pointer(&slot->result);
 	const gchar *name = hp_display_name(file);
 
-	if (result == NULL) {
+	if (slot->diags == NULL) {
 		g_autofree gchar *shown = hp_escape(name);
 		g_autofree gchar *why = hp_escape(error->message);
 		g_printerr("hostdev-preflight: cannot read %s: %s\n", shown, why);
 		hp_report_add_unreadable(report, name, error->message);
 		return;
 	}
-	hp_report_take_file(report, name, g_steal_pointer(&result->diags));
+	hp_report_take_file(report, name, g_steal_pointer(&slot->diags));
 }
 
 static void
 hp_validate_files(HpChecker *checker, gchar **files, guint jobs, HpReport *report)
 {
 	HpValidateBatch batch = {checker, files, g_strv_length(files), NULL, 0,
-				 PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER};
+				 PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, G_MAXUINT};
 	g_autoptr(GPtrArray) threads = g_ptr_array_new();
 
 	jobs = MIN(jobs, batch.n_files);
@@ -347,8 +353,10 @@ hp_validate_files(HpChecker *checker, gchar **files, guint jobs, HpReport *repor
 	for (guint i = 0; i < batch.n_files; i++) {
 		HpValidateSlot slot;
 		pthread_mutex_lock(&batch.lock);
+		batch.waiting = i;
 		while (!batch.slots[i].done)
 			pthread_cond_wait(&batch.filled, &batch.lock);
+		batch.waiting = G_MAXUINT;
 		slot = batch.slots[i];
 		pthread_mutex_unlock(&batch.lock);
 		hp_validate_take(report, files[i], &slot);
