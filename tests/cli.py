@@ -17,7 +17,7 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "hosts"))
-from hptest import BIN, DATA, SRCDIR, WRAP, Tap, run  # noqa: E402
+from hptest import BIN, DATA, LIBVIRT, SRCDIR, WRAP, Tap, run  # noqa: E402
 import mkhost  # noqa: E402
 
 # the test setups say how much slower their build runs (valgrind some 20x,
@@ -305,6 +305,127 @@ def jobs(tap, tmp, seed):
     tap.ok(rc == 2 and "--jobs" in err, "plan --jobs: an unknown option", err)
 
 
+M64 = (1 << 64) - 1
+
+
+def cache_hash(data):
+    """The grammar cache's content hash (src/domain/hp-schema-cache.c), to
+    forge a cache whose checksums are right."""
+    k1, k2, k3 = 0x9E3779B97F4A7C15, 0xC2B2AE3D27D4EB4F, 0xFF51AFD7ED558CCD
+    a, b = k1 ^ len(data), (k2 + len(data)) & M64
+    padded = data + b"\0" * (-len(data) % 8)
+    for i in range(0, len(padded), 8):
+        w = int.from_bytes(padded[i:i + 8], "little")
+        a = ((a ^ w) * k1) & M64
+        a ^= a >> 32
+        b = ((b + w) * k2) & M64
+        b ^= b >> 29
+
+    def final(h):
+        h ^= h >> 33
+        h = (h * k3) & M64
+        return h ^ (h >> 29)
+    return "%016x%016x" % (final(a), final(b ^ a))
+
+
+def grammar_cache(tap, tmp, seed):
+    """The flattened copy of libvirt's grammar: the same verdicts over the
+    corpus, written atomically, and never trusted when it is cut short,
+    altered, stale, not ours, or does not compile."""
+    schemas = os.path.join(tmp, "gc-schemas")
+    shutil.copytree(LIBVIRT, schemas)
+    cache = os.path.join(tmp, "gc-cache")
+    on = {"HOSTDEV_PREFLIGHT_GRAMMAR_CACHE": cache}
+    off = {"HOSTDEV_PREFLIGHT_GRAMMAR_CACHE": ""}
+    corpus = sorted(glob.glob(os.path.join(DATA, "corpus", "libvirt-domains", "*.xml")))[:: 40 if WRAP else 1]
+    bad = write(tmp, "gc-bad.xml", seed.replace("<memory unit='KiB'", "<memory unit='parsecs'", 1))
+    files = corpus + [bad, SEED]
+    args = ["validate", "--no-host", "--libvirt-schemas", schemas, "--format", "json", "--jobs", "2", "--"]
+
+    def cached():
+        found = glob.glob(os.path.join(cache, "*"))
+        return found[0] if len(found) == 1 else None
+
+    ref = run(args + files, env=off, timeout=300)
+    tap.ok(ref[0] == 1 and "[libvirt-schema]" not in ref[1] and '"libvirt-schema"' in ref[1],
+           "without the cache: libvirt's grammar rejects some corpus files", ref[1][:300] + ref[2])
+    tap.ok(not os.path.exists(cache), "HOSTDEV_PREFLIGHT_GRAMMAR_CACHE='' writes no cache")
+    got = run(args + files, env=on, timeout=300)
+    path = cached()
+    tap.ok(got == ref, f"the cache being made: the same output over {len(files)} files", got[1][:300] + got[2])
+    text = open(path, "rb").read() if path else b""
+    head, _, body = text.partition(b"\n<?xml")
+    tap.ok(path and text.startswith(b"hostdev-preflight grammar cache 1\n") and b"file domaincommon.rng " in head
+           and b"<!--" not in body and b"<include" not in body and stat.S_IMODE(os.stat(path).st_mode) == 0o644,
+           "the cache: a header naming the included files, then one grammar without comments or includes",
+           head[:600])
+    tap.ok(os.listdir(cache) == [os.path.basename(path or "")], "no temporary file left beside the cache",
+           os.listdir(cache))
+    got = run(args + files, env=on, timeout=300)
+    tap.ok(got == ref and open(path, "rb").read() == text, "read from the cache: the same output over the corpus",
+           got[1][:300] + got[2])
+
+    two = run(args + [bad, SEED], env=off)
+
+    def spoil(name, data, mode=0o644):
+        os.unlink(path)
+        with open(path, "wb") as f:
+            f.write(data)
+        os.chmod(path, mode)
+        got = run(args + [bad, SEED], env=on)
+        tap.ok(got == two and two[0] == 1 and '"libvirt-schema"' in two[1] and open(path, "rb").read() == text
+               and stat.S_IMODE(os.stat(path).st_mode) == 0o644,
+               f"a cache {name}: ignored, the same findings, the cache made anew", got[1][:400] + got[2])
+
+    lines = text.split(b"\n")
+    body_at = text.index(b"\n<?xml") + 1
+    spoil("cut short", text[: len(text) - 1000])
+    spoil("with a longer body", text + b"<!-- more -->")
+    altered = bytearray(text)
+    altered[body_at + 5000] ^= 1
+    spoil("with a byte of its body changed", bytes(altered))
+    spoil("with a wrong file hash", text.replace(lines[3][-8:], b"00000000", 1))
+    spoil("of another format", text.replace(b"cache 1", b"cache 9", 1))
+    spoil("writable by others", text, 0o666)
+    # checksums right, a grammar that does not compile: the real one is used
+    forged = b"<?xml version='1.0'?><grammar xmlns='http://relaxng.org/ns/structure/1.0'><start><ref name='nowhere'/></start></grammar>"
+    header = text[:body_at].split(b"\n")[:-2]
+    spoil("whose grammar does not compile", b"\n".join(header) + b"\nbody %d %s\n" % (len(forged), cache_hash(forged).encode()) + forged)
+    # the same with a grammar that accepts anything: trusted (the checksum is no
+    # signature; the file is the user's own), which proves the forgery is right
+    anything = (b"<?xml version='1.0'?><grammar xmlns='http://relaxng.org/ns/structure/1.0'><start><element>"
+                b"<anyName/><ref name='any'/></element></start><define name='any'><zeroOrMore><choice><attribute>"
+                b"<anyName/></attribute><text/><element><anyName/><ref name='any'/></element></choice></zeroOrMore>"
+                b"</define></grammar>")
+    os.unlink(path)
+    with open(path, "wb") as f:
+        f.write(b"\n".join(header) + b"\nbody %d %s\n" % (len(anything), cache_hash(anything).encode()) + anything)
+    rc, out, err = run(args + [bad], env=on)
+    tap.ok(rc == 0, "a cache with right checksums is used (the forgeries above were right but for what they test)",
+           out[:300] + err)
+    # a symbolic link in its place is not followed, and replaced by a file
+    os.unlink(path)
+    target = write(tmp, "gc-target", text)
+    os.symlink(target, path)
+    rc, out, err = run(args + [bad], env=on)
+    tap.ok(rc == 1 and not os.path.islink(path) and open(path, "rb").read() == text,
+           "a symbolic link as the cache: not followed, replaced by the cache", out[:300] + err)
+    # a grammar file changes: a new manifest, and the verdict follows it
+    common = os.path.join(schemas, "basictypes.rng")
+    src = open(common).read()
+    open(common, "w").write(src.replace('<param name="pattern">([bB]([yY]', '<param name="pattern">(parsecs)|([bB]([yY]', 1))
+    rc, out, err = run(args + [bad], env=on)
+    tap.ok(rc == 0 and open(path, "rb").read() != text, "a grammar file changed: the cache is made anew from it",
+           out[:300] + err)
+    rc2, out2, _ = run(args + [bad], env=off)
+    tap.ok((rc2, out2) == (rc, out), "... and says what the changed grammar says", out2[:300])
+    open(common, "w").write(src)
+    # a cache directory that cannot be made: no cache, no message
+    rc, out, err = run(args + [bad, SEED], env={"HOSTDEV_PREFLIGHT_GRAMMAR_CACHE": os.path.join(bad, "sub")})
+    tap.ok(rc == 1 and err == "" and '"libvirt-schema"' in out, "a cache directory that cannot be made: no cache, no word",
+           out[:300] + err)
+
+
 def main():
     tap = Tap()
     seed = open(SEED).read()
@@ -422,6 +543,7 @@ def main():
         reports(tap, tmp, seed)
         output_files(tap, tmp, seed)
         jobs(tap, tmp, seed)
+        grammar_cache(tap, tmp, seed)
 
         # --- hostile input: a diagnostic, no leak, bounded time
         secret = write(tmp, "secret.txt", "TOP-SECRET-CONTENT\n")

@@ -34,6 +34,20 @@ struct _HpChecker {
 HpChecker *
 hp_checker_new(const gchar *libvirt_schema_dir, GError **error)
 {
+	return hp_checker_new_cached(libvirt_schema_dir, NULL, error);
+}
+
+/**
+ * hp_checker_new_cached:
+ * @grammar_cache_dir: (nullable): where a flattened copy of libvirt's
+ *   grammar may be kept, which compiles faster (hp-schema-cache.h); %NULL
+ *   for none
+ *
+ * As hp_checker_new().
+ */
+HpChecker *
+hp_checker_new_cached(const gchar *libvirt_schema_dir, const gchar *grammar_cache_dir, GError **error)
+{
 	g_autoptr(HpChecker) checker = g_new0(HpChecker, 1);
 
 	g_return_val_if_fail(error == NULL || *error == NULL, NULL);
@@ -42,7 +56,7 @@ hp_checker_new(const gchar *libvirt_schema_dir, GError **error)
 	if (checker->builtin == NULL)
 		return NULL;
 	if (libvirt_schema_dir != NULL) {
-		checker->libvirt = hp_schema_new_libvirt(libvirt_schema_dir, error);
+		checker->libvirt = hp_schema_new_libvirt_cached(libvirt_schema_dir, grammar_cache_dir, error);
 		if (checker->libvirt == NULL)
 			return NULL;
 	}

@@ -42,6 +42,7 @@ typedef struct {
 } HpCheckResult;
 
 HpChecker *hp_checker_new(const gchar *libvirt_schema_dir, GError **error);
+HpChecker *hp_checker_new_cached(const gchar *libvirt_schema_dir, const gchar *grammar_cache_dir, GError **error);
 void hp_checker_free(HpChecker *checker);
 gboolean hp_checker_has_libvirt(const HpChecker *checker);
 HpSchema *hp_checker_get_libvirt(const HpChecker *checker);

@@ -353,9 +353,11 @@ hp_document_new_from_bytes(const gchar *name, GBytes *bytes, HpDiagList *diags)
 	ctxt->sax->getEntity = hp_sax_get_entity;
 	ctxt->sax->startElementNs = hp_sax_start_element;
 	ctxt->sax->serror = hp_sax_error;
+	/* COMPACT: short text kept inside its node, one allocation less each
+	 * (xmllint's default too); what every layer reads is the same */
 	hdoc->doc = xmlCtxtReadMemory(ctxt, data, (int)len, name, NULL,
 				      XML_PARSE_NONET | XML_PARSE_BIG_LINES | XML_PARSE_NOWARNING |
-					  XML_PARSE_NOERROR);
+					  XML_PARSE_NOERROR | XML_PARSE_COMPACT);
 	if (state.refused || state.too_large || hdoc->doc == NULL || !ctxt->wellFormed) {
 		if (!state.refused && !state.too_large && !state.have_error) {
 			const xmlError *last = xmlCtxtGetLastError(ctxt);

@@ -8,6 +8,7 @@
 #include "hp-domain.h"
 #include "hp-error.h"
 #include "hp-resources.h"
+#include "hp-schema-cache.h"
 #include "hp-xml-util.h"
 
 struct _HpSchema {
@@ -139,14 +140,16 @@ hp_schema_new_builtin(GError **error)
 }
 
 /**
- * hp_schema_new_libvirt:
+ * hp_schema_new_libvirt_cached:
  * @dir: a directory holding libvirt's domain.rng and the files it includes
+ * @cache_dir: (nullable): where to keep a flattened copy of the grammar
+ *   that compiles faster (hp-schema-cache.h), or %NULL for none
  *
  * Returns: (transfer full) (nullable): the grammar; %NULL with @error
  * (HP_ERROR_NOT_FOUND when there is no domain.rng).
  */
 HpSchema *
-hp_schema_new_libvirt(const gchar *dir, GError **error)
+hp_schema_new_libvirt_cached(const gchar *dir, const gchar *cache_dir, GError **error)
 {
 	g_autofree gchar *path = g_build_filename(dir, "domain.rng", NULL);
 	g_autoptr(HpSchema) schema = g_new0(HpSchema, 1);
@@ -161,10 +164,26 @@ hp_schema_new_libvirt(const gchar *dir, GError **error)
 	schema->rule_id = HP_RULE_LIBVIRT_SCHEMA;
 	schema->strip = TRUE;
 	schema->label = g_strdup_printf("libvirt's grammar (%s)", path);
-	schema->rng = hp_schema_compile(xmlRelaxNGNewParserCtxt(path), TRUE, schema->label, error);
+	/* the cache is only a faster path: anything wrong with it, the real one */
+	if (cache_dir != NULL)
+		schema->rng = hp_schema_cache_compile(dir, cache_dir);
+	if (schema->rng == NULL)
+		schema->rng = hp_schema_compile(xmlRelaxNGNewParserCtxt(path), TRUE, schema->label, error);
 	if (schema->rng == NULL)
 		return NULL;
 	return g_steal_pointer(&schema);
+}
+
+/**
+ * hp_schema_new_libvirt:
+ * @dir: a directory holding libvirt's domain.rng and the files it includes
+ *
+ * As hp_schema_new_libvirt_cached() without a cache.
+ */
+HpSchema *
+hp_schema_new_libvirt(const gchar *dir, GError **error)
+{
+	return hp_schema_new_libvirt_cached(dir, NULL, error);
 }
 
 void

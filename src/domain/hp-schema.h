@@ -25,6 +25,7 @@ typedef struct _HpSchema HpSchema;
 
 HpSchema *hp_schema_new_builtin(GError **error);
 HpSchema *hp_schema_new_libvirt(const gchar *dir, GError **error);
+HpSchema *hp_schema_new_libvirt_cached(const gchar *dir, const gchar *cache_dir, GError **error);
 void hp_schema_free(HpSchema *schema);
 void hp_schema_validate(HpSchema *schema, const HpDocument *hdoc, HpDiagList *diags);
 gboolean hp_schema_accepts(HpSchema *schema, xmlDoc *doc);

@@ -353,7 +353,7 @@ static gboolean
 hp_host_read_full(const HpHost *host, const gchar *rel, gsize max, gboolean refuse, gchar **ret_data, gsize *ret_len,
 		  HpHostStamp *ret_stamp, GError **error)
 {
-	g_autofree gchar *shown = hp_echo(rel);
+	g_autofree gchar *shown = NULL; /* made for a message only: most reads have none */
 	g_autoptr(GByteArray) buf = NULL;
 	gsize want = refuse ? max + 1 : max;
 	HpHostNode node;
@@ -363,13 +363,13 @@ hp_host_read_full(const HpHost *host, const gchar *rel, gsize max, gboolean refu
 	if (!hp_host_lookup(host, rel, HP_LOOKUP_PARENT, &node, error))
 		return FALSE;
 	if (S_ISDIR(node.st.st_mode)) {
-		g_set_error(error, HP_ERROR, HP_ERROR_INVALID_DATA, "%s is a directory, not a file", shown);
+		g_set_error(error, HP_ERROR, HP_ERROR_INVALID_DATA, "%s is a directory, not a file", (shown = hp_echo(rel)));
 		hp_host_node_clear(&node);
 		return FALSE;
 	}
 	if (refuse && S_ISREG(node.st.st_mode) && (guint64)node.st.st_size > max) {
 		g_autofree gchar *limit = hp_host_size(max);
-		g_set_error(error, HP_ERROR, HP_ERROR_INVALID_DATA, "%s is over %s, the limit for it; it is not read", shown,
+		g_set_error(error, HP_ERROR, HP_ERROR_INVALID_DATA, "%s is over %s, the limit for it; it is not read", (shown = hp_echo(rel)),
 			    limit);
 		hp_host_node_clear(&node);
 		return FALSE;
@@ -394,7 +394,9 @@ hp_host_read_full(const HpHost *host, const gchar *rel, gsize max, gboolean refu
 		return FALSE;
 	buf = g_byte_array_sized_new(4096);
 	while (buf->len < want) {
-		gsize chunk = MIN(want - buf->len, (gsize)1 << 20);
+		/* grown as it fills: a sysfs attribute is a few bytes, and a
+		 * megabyte asked of realloc for each was most of a large group */
+		gsize chunk = MIN(want - buf->len, CLAMP((gsize)buf->len, (gsize)4096, (gsize)1 << 20));
 		gssize n;
 		g_byte_array_set_size(buf, buf->len + (guint)chunk);
 		n = read(fd, buf->data + buf->len - chunk, chunk);
@@ -402,7 +404,8 @@ hp_host_read_full(const HpHost *host, const gchar *rel, gsize max, gboolean refu
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0) {
-			g_set_error(error, HP_ERROR, HP_ERROR_READ, "%s: %s", shown, g_strerror(errno));
+			gint saved = errno;
+			g_set_error(error, HP_ERROR, HP_ERROR_READ, "%s: %s", (shown = hp_echo(rel)), g_strerror(saved));
 			close(fd);
 			return FALSE;
 		}
@@ -415,7 +418,7 @@ hp_host_read_full(const HpHost *host, const gchar *rel, gsize max, gboolean refu
 done:
 	if (refuse && buf->len > max) {
 		g_autofree gchar *limit = hp_host_size(max);
-		g_set_error(error, HP_ERROR, HP_ERROR_INVALID_DATA, "%s is over %s, the limit for it; it is not read", shown,
+		g_set_error(error, HP_ERROR, HP_ERROR_INVALID_DATA, "%s is over %s, the limit for it; it is not read", (shown = hp_echo(rel)),
 			    limit);
 		return FALSE;
 	}

@@ -6,6 +6,9 @@
 
 #include "hp-error.h"
 
+/* the longest name hp_host_name_is_valid() takes */
+#define HP_HOST_NAME_MAX 64
+
 static const struct {
 	const gchar *marker;
 	guint width; /* hex digits of a concrete value */
@@ -83,58 +86,104 @@ hp_modalias_malformed(HpModAlias *ma, guint line)
 		ma->first_malformed_line = line;
 }
 
-static void
-hp_modalias_parse_line(HpModAlias *ma, gchar *line, guint lineno)
+/* Blanks as g_strstrip() takes them off the ends of a line. */
+static inline gboolean
+hp_modalias_is_space(gchar c)
 {
-	g_auto(GStrv) words = NULL;
-	g_autofree gchar *module = NULL;
-	HpVfioAlias *alias;
-	gboolean is_vfio;
+	return g_ascii_isspace(c);
+}
 
-	g_strstrip(line);
-	if (line[0] == '\0' || line[0] == '#')
-		return;
-	words = g_strsplit_set(line, " \t", -1);
-	/* drop the empty words of repeated blanks */
-	{
-		guint n = 0;
-		for (guint i = 0; words[i] != NULL; i++) {
-			if (words[i][0] == '\0') {
-				g_free(words[i]);
-				continue;
-			}
-			words[n++] = words[i];
-		}
-		words[n] = NULL;
+static inline gboolean
+hp_modalias_is_sep(gchar c)
+{
+	return c == ' ' || c == '\t';
+}
+
+/* The words of @line as (start, length), the runs of blanks between them
+ * dropped; at most @max (one more than expected, so a surplus shows).
+ * Returns the number found. */
+static guint
+hp_modalias_words(const gchar *line, gsize len, const gchar **ret_word, gsize *ret_len, guint max)
+{
+	guint n = 0;
+	gsize i = 0;
+
+	while (i < len && n < max) {
+		gsize start;
+		while (i < len && hp_modalias_is_sep(line[i]))
+			i++;
+		if (i == len)
+			break;
+		start = i;
+		while (i < len && !hp_modalias_is_sep(line[i]))
+			i++;
+		ret_word[n] = line + start;
+		ret_len[n++] = i - start;
 	}
+	return n;
+}
+
+/*
+ * One line, read where it is: `alias PATTERN MODULE`, blanks (spaces and
+ * tabs) between the words, any whitespace around them. A line that adds
+ * nothing new (a module already named, as almost all are) allocates
+ * nothing; a new module's name and a vfio_pci: alias are kept.
+ */
+static void
+hp_modalias_parse_line(HpModAlias *ma, const gchar *line, gsize len, guint lineno)
+{
+	const gchar *word[4];
+	gsize wlen[4];
+	gchar module[HP_HOST_NAME_MAX + 1];
+	gboolean is_vfio;
+	HpVfioAlias *alias;
+	g_autofree gchar *pattern = NULL;
+
+	while (len > 0 && hp_modalias_is_space(line[0])) {
+		line++;
+		len--;
+	}
+	while (len > 0 && hp_modalias_is_space(line[len - 1]))
+		len--;
+	if (len == 0 || line[0] == '#')
+		return;
 	/* a module name that is not what a kernel name can be is never used:
 	 * it would reach a plan (SPEC section 8) */
-	if (g_strv_length(words) != 3 || g_strcmp0(words[0], "alias") != 0 || !g_utf8_validate(line, -1, NULL) ||
-	    !hp_host_name_is_valid(words[2])) {
+	if (hp_modalias_words(line, len, word, wlen, 4) != 3 || wlen[0] != 5 || memcmp(word[0], "alias", 5) != 0 ||
+	    !g_utf8_validate_len(line, len, NULL) || wlen[2] > HP_HOST_NAME_MAX) {
 		hp_modalias_malformed(ma, lineno);
 		return;
 	}
-	module = hp_modalias_module_name(words[2]);
-	is_vfio = g_str_has_prefix(words[1], "vfio_pci:");
+	memcpy(module, word[2], wlen[2]);
+	module[wlen[2]] = '\0';
+	if (!hp_host_name_is_valid(module)) {
+		hp_modalias_malformed(ma, lineno);
+		return;
+	}
+	is_vfio = wlen[1] >= strlen("vfio_pci:") && memcmp(word[1], "vfio_pci:", strlen("vfio_pci:")) == 0;
 	if (!is_vfio) {
+		/* underscored in place: the name as a key */
+		g_strdelimit(module, "-", '_');
 		if (!g_hash_table_contains(ma->modules, module))
-			g_hash_table_insert(ma->modules, g_steal_pointer(&module), GINT_TO_POINTER(FALSE));
+			g_hash_table_insert(ma->modules, g_strdup(module), GINT_TO_POINTER(FALSE));
 		return;
 	}
 	alias = g_new0(HpVfioAlias, 1);
-	if (!hp_modalias_split(words[1] + strlen("vfio_pci:"), alias->fields)) {
+	pattern = g_strndup(word[1] + strlen("vfio_pci:"), wlen[1] - strlen("vfio_pci:"));
+	if (!hp_modalias_split(pattern, alias->fields)) {
 		g_free(alias);
 		hp_modalias_malformed(ma, lineno);
 		return;
 	}
-	alias->module = g_strdup(words[2]);
+	alias->module = g_strdup(module);
 	alias->line = lineno;
 	for (guint i = 0; i < HP_MODALIAS_FIELDS; i++) {
 		if (strpbrk(alias->fields[i], "*?[") != NULL)
 			alias->wildcards++;
 	}
 	g_ptr_array_add(ma->vfio, alias);
-	g_hash_table_insert(ma->modules, g_steal_pointer(&module), GINT_TO_POINTER(TRUE));
+	g_strdelimit(module, "-", '_');
+	g_hash_table_insert(ma->modules, g_strdup(module), GINT_TO_POINTER(TRUE));
 }
 
 /**
@@ -162,12 +211,10 @@ hp_modalias_new_from_data(const gchar *data, gsize len)
 		gsize n = nl != NULL ? (gsize)(nl - p) : (gsize)(end - p);
 		lineno++;
 		/* only lines starting "alias" matter; skip the others unread */
-		if (n >= 6 && memchr(p, '\0', n) == NULL) {
-			g_autofree gchar *line = g_strndup(p, n);
-			hp_modalias_parse_line(ma, line, lineno);
-		} else if (n > 0 && !(n >= 1 && p[0] == '#')) {
+		if (n >= 6 && memchr(p, '\0', n) == NULL)
+			hp_modalias_parse_line(ma, p, n, lineno);
+		else if (n > 0 && p[0] != '#')
 			hp_modalias_malformed(ma, lineno);
-		}
 		p += n + 1;
 	}
 	return ma;
