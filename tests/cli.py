@@ -350,6 +350,20 @@ def grammar_cache(tap, tmp, seed):
     tap.ok(ref[0] == 1 and "[libvirt-schema]" not in ref[1] and '"libvirt-schema"' in ref[1],
            "without the cache: libvirt's grammar rejects some corpus files", ref[1][:300] + ref[2])
     tap.ok(not os.path.exists(cache), "HOSTDEV_PREFLIGHT_GRAMMAR_CACHE='' writes no cache")
+    # unset, validate writes nothing but its output (SPEC section 3); "user"
+    # asks for the user's cache directory
+    xdg = os.path.join(tmp, "gc-xdg")
+    os.mkdir(xdg)
+    env = {k: v for k, v in os.environ.items() if k != "HOSTDEV_PREFLIGHT_GRAMMAR_CACHE"}
+    env.update(XDG_CACHE_HOME=xdg, HOME=xdg, LC_ALL="C.UTF-8")
+    p = subprocess.run(WRAP + [BIN] + args + [SEED], capture_output=True, env=env, timeout=120 * SLOW)
+    tap.ok(p.returncode == 0 and os.listdir(xdg) == [], "no HOSTDEV_PREFLIGHT_GRAMMAR_CACHE: nothing written",
+           repr(os.listdir(xdg)) + p.stderr.decode(errors="replace"))
+    p = subprocess.run(WRAP + [BIN] + args + [SEED], capture_output=True,
+                       env=dict(env, HOSTDEV_PREFLIGHT_GRAMMAR_CACHE="user"), timeout=120 * SLOW)
+    made = glob.glob(os.path.join(xdg, "hostdev-preflight", "libvirt-domain-*.rng"))
+    tap.ok(p.returncode == 0 and len(made) == 1, "HOSTDEV_PREFLIGHT_GRAMMAR_CACHE=user: the user's cache directory",
+           repr(made) + p.stderr.decode(errors="replace"))
     got = run(args + files, env=on, timeout=300)
     path = cached()
     tap.ok(got == ref, f"the cache being made: the same output over {len(files)} files", got[1][:300] + got[2])

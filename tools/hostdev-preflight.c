@@ -178,17 +178,21 @@ hp_cli_setup_host(HpChecker *checker, const HpOptions *opts, const HpVerb *verb,
 	return TRUE;
 }
 
-/* Where the flattened copy of libvirt's grammar is kept:
- * $HOSTDEV_PREFLIGHT_GRAMMAR_CACHE (empty or "off": nowhere), else the
- * user's cache directory (docs/grammar-cache.md). */
+/* Where the flattened copy of libvirt's grammar is kept: the directory
+ * $HOSTDEV_PREFLIGHT_GRAMMAR_CACHE names, "user" for the user's cache
+ * directory; unset, empty or "off": nowhere, since validate, plan and
+ * normalize write nothing but their output unless asked (SPEC section 3;
+ * docs/grammar-cache.md). */
 static gchar *
 hp_grammar_cache_dir(void)
 {
 	const gchar *env = g_getenv("HOSTDEV_PREFLIGHT_GRAMMAR_CACHE");
 
-	if (env != NULL)
-		return env[0] != '\0' && g_strcmp0(env, "off") != 0 ? g_strdup(env) : NULL;
-	return g_build_filename(g_get_user_cache_dir(), "hostdev-preflight", NULL);
+	if (env == NULL || env[0] == '\0' || g_strcmp0(env, "off") == 0)
+		return NULL;
+	if (g_strcmp0(env, "user") == 0)
+		return g_build_filename(g_get_user_cache_dir(), "hostdev-preflight", NULL);
+	return g_strdup(env);
 }
 
 /* The checker the options ask for, or NULL with *@ret_exit. */
