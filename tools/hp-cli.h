@@ -63,5 +63,6 @@ gboolean hp_cli_output_dest(const HpVerb *verb, const HpOptions *opts, const gch
 			    gint *ret_exit);
 void hp_cli_print_warnings(const gchar *file, GPtrArray *warnings);
 gint hp_cmd_fix(const HpVerb *verb, HpOptions *opts, gchar **files);
+gint hp_cmd_validate(const HpVerb *verb, HpOptions *opts, gchar **files);
 
 G_END_DECLS
